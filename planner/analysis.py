@@ -3,7 +3,7 @@
 For every keyword k, the probability of reaching each node given k is the product of the
 answer model's probabilities along the path (answers independent given k), so the chance of
 being solved at each round on the tree is exact. Mass that reaches a LEAF unsolved leaves the
-tree; those games are sampled (Poisson, unbiased) and played on online by the same policy,
+tree; those games are sampled in proportion to that mass and played on online by the same policy,
 up to ``horizon`` rounds, so the mean number of turns counts games longer than 20 too.
 
 Answer models: "table" (A = P), "flip" (P rounded to 0/1, flipped with probability E) or
@@ -116,7 +116,7 @@ def exact_on_tree(tree, policy, A: np.ndarray, rounds: int = 20, n_mc: int = 200
 
     Returns S (K, rounds + 1) P(solved at round r | k) on the tree, off (K,) P(leaving the tree
     unsolved | k), and sampled off-tree games: a list of (node, keyword) drawn ~ Poisson(n_mc *
-    prior_k * reach) at each leaf, each standing for prior mass 1 / n_mc.
+    prior_k * reach) at each leaf, i.e. proportionally to the mass leaving the tree there.
     """
     rng = rng or np.random.default_rng(0)
     K = A.shape[0]
@@ -223,8 +223,10 @@ def analyze(tree, table, A: np.ndarray, *, rounds: int = 20, horizon: int = 40, 
             Wu.append(walker.belief(qs, ans, gs)); Au.append(walker.asked_mask(qs)); Du.append(len(qs))
         W0, asked0, r0 = np.stack(Wu)[inv], np.stack(Au)[inv], np.array(Du)[inv]
         mc_rounds = simulate(policy, A, kws, W0, asked0, r0, horizon, rng)
-        solve_curve += np.bincount(mc_rounds, minlength=horizon + 2)[:horizon + 1] / n_mc
     off_mass = float(prior @ off)
+    if len(mc_rounds):
+        # ratio estimator: exact off-tree mass times the sampled games' outcome distribution
+        solve_curve += off_mass * np.bincount(mc_rounds, minlength=horizon + 2)[:horizon + 1] / len(mc_rounds)
     # per keyword: exact on the tree; off-tree mass credited with the MC's overall success rate
     mc_rate20 = float((mc_rounds <= rounds).mean()) if len(mc_rounds) else 0.0
     mc_capped = float(np.minimum(mc_rounds, rounds + 1).mean()) if len(mc_rounds) else rounds + 1.0

@@ -15,6 +15,9 @@ from planner.belief import likelihood_matrix, normalize
 from planner.gain import binary_entropy, even_split_score, information_gain
 from planner.matching import GuessIndex
 
+SCORE_TIE = 1e-5     # bits
+GUESS_TIE = 1e-9     # relative
+
 
 class Policy:
     """Belief model and criterion over one table. Subclasses define ``scores``."""
@@ -41,12 +44,14 @@ class Policy:
         """W: (B, K); asked: (B, Q) bool. Returns (questions (B,), best scores (B,)).
 
         Already asked questions are excluded (a real answerer repeats its answer, so a repeat
-        carries no information). Ties go to the lowest question index.
+        carries no information). Scores within SCORE_TIE of the best
+        count as tied (float rounding differs between batch sizes); ties go to the lowest index.
         """
         W = np.atleast_2d(W)
         s = self.scores(W.astype(np.float32, copy=False))
         s = np.where(np.atleast_2d(asked), -np.inf, s)
-        q = np.argmax(s, axis=1)
+        best = s.max(axis=1, keepdims=True)
+        q = np.argmax(s >= best - SCORE_TIE, axis=1)
         return q, s[np.arange(len(q)), q]
 
     def equivalents(self, i: int) -> list[int]:
@@ -56,8 +61,8 @@ class Policy:
         return self._equiv[i]
 
     def guess(self, w: np.ndarray) -> int:
-        """Most probable keyword; w: (K,)."""
-        return int(np.argmax(w))
+        """Most probable keyword; w: (K,). Ties (within relative GUESS_TIE) go to the lowest index."""
+        return int(np.argmax(w >= w.max() * (1 - GUESS_TIE)))
 
     def initial_belief(self) -> np.ndarray:
         return normalize(np.asarray(self.prior, dtype=np.float64))

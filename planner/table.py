@@ -135,7 +135,7 @@ def validate(table: Table, source: str = "<memory>") -> None:
         k, q = _first_bad(out)
         raise TableError(
             f"{pfile}: row {k} ({kw['keyword'].iloc[k]!r}), column {q} ({qs['id'].iloc[q]!r}): "
-            f"value {P[k, q]!r} outside [0, 1]"
+            f"value {float(P[k, q])!r} outside [0, 1]"
         )
 
 

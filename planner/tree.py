@@ -87,7 +87,7 @@ class QuestionTree:
 
         add(0, -1, 1.0, 0.0)
         ids = np.array([0])
-        W = policy.initial_belief()[None, :].astype(np.float32)      # (n, K) beliefs after the guess
+        W = policy.initial_belief()[None, :]                          # (n, K) float64 beliefs after the guess
         after = np.array([1.0])                                       # reach mass after the guess
         asked = np.zeros((1, table.Q), dtype=bool)
         bar = _progress(self.progress, self.max_depth)
@@ -107,17 +107,19 @@ class QuestionTree:
                 sl = slice(s, s + self.batch_size)
                 Wb, ab = W[sl], asked[sl]
                 qs, _ = policy.choose(Wb, ab)
-                Lq = L[:, qs].T                                          # (b, K)
+                Lq = L[:, qs].T.astype(np.float64)                       # (b, K)
+                post, p_ans = {}, {}
                 for ans, lik in ((True, Lq), (False, 1.0 - Lq)):
                     Wc = Wb * lik
-                    p_ans = Wc.sum(axis=1)
-                    dead = p_ans <= 0                                   # answer contradicts everything
+                    p_ans[ans] = Wc.sum(axis=1)
+                    dead = p_ans[ans] <= 0                              # answer contradicts everything
                     Wc[dead] = Wb[dead]
-                    Wc = normalize(Wc)
-                    for j in range(len(qs)):
-                        parent = int(ids[s + j])
-                        mass = float(after[s + j] * p_ans[j])
-                        w = Wc[j]
+                    post[ans] = normalize(Wc)
+                for j in range(len(qs)):
+                    parent = int(ids[s + j])
+                    for ans in (True, False):
+                        mass = float(after[s + j] * p_ans[ans][j])
+                        w = post[ans][j]
                         g = policy.guess(w)
                         eq = policy.equivalents(g)
                         solve = float(w[eq].sum())
@@ -128,7 +130,7 @@ class QuestionTree:
                         a = ab[j].copy(); a[qs[j]] = True; next_asked.append(a)
                 for j, q in enumerate(qs):
                     cols["question_"][int(ids[s + j])] = int(q)
-            ids, W = np.array(next_ids), np.stack(next_W).astype(np.float32)
+            ids, W = np.array(next_ids), np.stack(next_W)
             after, asked = np.array(next_after), np.stack(next_asked)
             bar.update(1)
             bar.set_postfix(nodes=len(cols["depth_"]))

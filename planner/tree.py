@@ -92,7 +92,7 @@ class QuestionTree:
         asked = np.zeros((1, table.Q), dtype=bool)
         bar = _progress(self.progress, self.max_depth)
         for depth in range(self.max_depth):
-            expand = after >= self.min_mass if depth else np.ones(1, bool)
+            expand = (after >= self.min_mass) & (after > 0) if depth else np.ones(1, bool)
             if self.max_nodes is not None:
                 room = max(0, (self.max_nodes - len(cols["depth_"])) // 2)
                 order = np.argsort(-after, kind="stable")
@@ -103,10 +103,15 @@ class QuestionTree:
                 break
             ids, W, after, asked = ids[expand], W[expand], after[expand], asked[expand]
             next_ids, next_W, next_after, next_asked = [], [], [], []
+            parent_pos = {int(n): i for i, n in enumerate(ids)}
             for s in range(0, len(ids), self.batch_size):
                 sl = slice(s, s + self.batch_size)
-                Wb, ab = W[sl], asked[sl]
-                qs, _ = policy.choose(Wb, ab)
+                Wb, ab, ib = W[sl], asked[sl], ids[sl]
+                qs, best = policy.choose(Wb, ab)
+                ok = np.isfinite(best)                                   # every question asked: a leaf
+                Wb, ab, ib, qs = Wb[ok], ab[ok], ib[ok], qs[ok]
+                if not len(qs):
+                    continue
                 Lq = L[:, qs].T.astype(np.float64)                       # (b, K)
                 post, p_ans = {}, {}
                 for ans, lik in ((True, Lq), (False, 1.0 - Lq)):
@@ -116,9 +121,9 @@ class QuestionTree:
                     Wc[dead] = Wb[dead]
                     post[ans] = normalize(Wc)
                 for j in range(len(qs)):
-                    parent = int(ids[s + j])
+                    parent = int(ib[j])
                     for ans in (True, False):
-                        mass = float(after[s + j] * p_ans[ans][j])
+                        mass = float(after[parent_pos[parent]] * p_ans[ans][j])
                         w = post[ans][j]
                         g = policy.guess(w)
                         eq = policy.equivalents(g)
@@ -129,7 +134,9 @@ class QuestionTree:
                         next_ids.append(child); next_W.append(normalize(w)); next_after.append(mass * (1 - solve))
                         a = ab[j].copy(); a[qs[j]] = True; next_asked.append(a)
                 for j, q in enumerate(qs):
-                    cols["question_"][int(ids[s + j])] = int(q)
+                    cols["question_"][int(ib[j])] = int(q)
+            if not next_ids:
+                break
             ids, W = np.array(next_ids), np.stack(next_W)
             after, asked = np.array(next_after), np.stack(next_asked)
             bar.update(1)

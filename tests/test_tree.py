@@ -99,3 +99,10 @@ def test_batch_size_does_not_change_the_tree():
     b = QuestionTree(batch_size=512, min_mass=1e-3).fit(t)
     assert a.node_count_ == b.node_count_
     assert np.mean(a.question_ == b.question_) > 0.99
+
+
+def test_exhausted_questions_make_a_leaf():
+    from planner.table import make_table
+    t = make_table(["a", "b", "c"], [[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    tree = QuestionTree(min_mass=0).fit(t)
+    assert tree.depth_.max() <= 2 and tree.node_count_ <= 7

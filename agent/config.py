@@ -1,0 +1,73 @@
+"""Where the agent finds its tree, table and model, and its tunable rules.
+
+Resolution order for each path: an environment variable, else the default location beside
+main.py (the submission layout), else None (that part of the agent falls back)::
+
+    Q20_TREE   tree file           default <root>/data/tree.npz
+    Q20_TABLE  table directory     default <root>/data/table
+    Q20_MODEL  HF model directory  default <root>/model
+
+Submission layout (``scripts/make_submission.py``)::
+
+    main.py  lib/{agent,planner,tables}/  data/tree.npz  data/table/  [model/]
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Config:
+    """Paths (None = absent) and rules. Frozen: build a new one with :meth:`with_`.
+
+    answer_noise: flip probability assumed for the opponent's answerer by the out-of-universe
+        rule (on top of the table's own softness).
+    ood_z / ood_min_answers / ood_top: the out-of-universe rule fires when at least
+        ``ood_min_answers`` answers are in and every one of the ``ood_top`` most probable
+        candidates has an answer log-likelihood z-score below ``ood_z`` (see agent/ood.py).
+    table_answers: the answerer answers from the table when keyword and question are both in it.
+    llm_prompt: prompt variant passed to tables.llm.YesNoScorer.
+    llm_wait_s: longest a move waits for the LLM to finish loading before falling back.
+    llm_min_overage_s: below this remaining overage time the agent stops starting LLM calls
+        that could overrun a move.
+    """
+    root: Path
+    tree: Path | None = None
+    table: Path | None = None
+    model: Path | None = None
+    answer_noise: float = 0.1
+    ood_z: float = -3.0
+    ood_min_answers: int = 8
+    ood_top: int = 20
+    table_answers: bool = True
+    llm_prompt: str = "sys_sub"
+    llm_wait_s: float = 45.0
+    llm_min_overage_s: float = 30.0
+
+    def with_(self, **changes) -> "Config":
+        return replace(self, **changes)
+
+
+def _path(env: str, default: Path, environ) -> Path | None:
+    """The env var's path if set (empty string = disabled), else ``default`` when it exists."""
+    if env in environ:
+        v = environ[env].strip()
+        return Path(v) if v else None
+    return default if default.exists() else None
+
+
+def from_env(root, environ=None) -> Config:
+    """Config for a main.py living in ``root``; ``environ`` defaults to ``os.environ``."""
+    environ = os.environ if environ is None else environ
+    root = Path(root)
+    cfg = Config(
+        root=root,
+        tree=_path("Q20_TREE", root / "data" / "tree.npz", environ),
+        table=_path("Q20_TABLE", root / "data" / "table", environ),
+        model=_path("Q20_MODEL", root / "model", environ),
+    )
+    if "Q20_TABLE_ANSWERS" in environ:
+        cfg = cfg.with_(table_answers=environ["Q20_TABLE_ANSWERS"].strip() not in ("0", "false", "no", ""))
+    return cfg

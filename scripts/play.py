@@ -33,7 +33,7 @@ def make_parser() -> argparse.ArgumentParser:
     return p
 
 
-def load_game(table_dir, tree_path=None):
+def load_game(table_dir, tree_path=None, min_mass=1e-4):
     """(table, tree): the given tree, TABLE/tree.npz when it fits the table, else a fresh fit."""
     from planner.table import load_table
     from planner.tree import QuestionTree, TableMismatchError, load_tree
@@ -46,7 +46,7 @@ def load_game(table_dir, tree_path=None):
         except TableMismatchError:
             if tree_path:
                 raise
-    return table, QuestionTree(max_depth=20, min_mass=1e-3).fit(table)
+    return table, QuestionTree(max_depth=20, min_mass=min_mass).fit(table)
 
 
 def ask(prompt: str, inp, out, choices=ANSWERS):

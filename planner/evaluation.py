@@ -1,0 +1,214 @@
+"""Games of guessers against answerers on any keyword list, played in lockstep.
+
+Guessers (all walk the same table): ``q20`` (the fitted tree, online where it ends), ``greedy``
+(online max information gain every move, no tree), ``hard`` (hard elimination, even splits),
+``random`` (random question order, most probable guess). Answerers: ``exact`` (the table
+rounded to 0/1), ``flip:E`` (that, flipped with probability E), ``table:DIR`` (yes with the
+probability another table gives) or any callable ``(keyword, question_text) -> str`` (an LLM).
+
+Table answerers use common random numbers: the uniform draw for (game, question) depends only
+on the seed, the keyword and the game number, so every guesser meets the same answers.
+A keyword outside the table's universe has no table row: table answerers cannot answer it
+(``answerable`` is False and the game is reported, unsolved); a callable answerer plays it.
+Guesses are judged by the referee's rule (planner.matching, tested against the referee).
+"""
+from __future__ import annotations
+
+import time
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from planner.belief import normalize, posterior
+from planner.matching import GuessIndex, keyword_guessed
+from planner.policy import make_policy
+from planner.tree import LEAF
+
+GUESSERS = {"q20": ("entropy", True), "greedy": ("entropy", False), "hard": ("hard", False), "random": ("random", False)}
+
+
+def parse_answer(text) -> bool | None:
+    """The referee's parsing: contains "yes" -> yes, else contains "no" -> no, else None (an error)."""
+    s = str(text or "").lower()
+    return True if "yes" in s else (False if "no" in s else None)
+
+
+@dataclass
+class TableAnswerer:
+    """Answers from a (K, Q) P(yes) matrix over the table's keywords; ``name`` for reports."""
+    A: np.ndarray
+    name: str
+
+    def answer(self, k: np.ndarray, q: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """k, q, u: (n,) keyword rows, question columns, uniforms -> (n,) bool."""
+        return u < self.A[k, q]
+
+
+def table_answerer(spec: str, table, load_table=None) -> TableAnswerer:
+    """``exact`` | ``flip:E`` | ``table:DIR`` -> a TableAnswerer over ``table``'s rows and columns."""
+    hard = (np.asarray(table.P) >= 0.5)
+    if spec == "exact":
+        return TableAnswerer(hard.astype(np.float32), "exact")
+    if spec.startswith("flip:"):
+        e = float(spec.split(":", 1)[1])
+        if not 0 <= e <= 0.5:
+            raise ValueError(f"answerer {spec!r}: flip probability must be in [0, 0.5]")
+        return TableAnswerer(np.where(hard, 1 - e, e).astype(np.float32), spec)
+    if spec.startswith("table:"):
+        other = load_table(spec.split(":", 1)[1])
+        rows = {n: i for i, n in enumerate(other.names)}
+        cols = {q: i for i, q in enumerate(other.questions["id"])}
+        missing_q = [q for q in table.questions["id"] if q not in cols]
+        if missing_q:
+            raise ValueError(f"answerer {spec!r}: question id {missing_q[0]!r} (and {len(missing_q) - 1} more) not in that table")
+        A = np.asarray(table.P, dtype=np.float32).copy()        # keywords it lacks fall back to the table
+        ri = [rows.get(n, -1) for n in table.names]
+        have = np.array([r >= 0 for r in ri])
+        cj = [cols[q] for q in table.questions["id"]]
+        A[have] = np.asarray(other.P)[np.array(ri)[have]][:, cj]
+        return TableAnswerer(A, spec)
+    raise ValueError(f"unknown answerer {spec!r}; use exact, flip:E, table:DIR or llm[:MODEL]")
+
+
+def _uniforms(seed: int, keyword: str, game: int, Q: int) -> np.ndarray:
+    key = zlib.crc32(keyword.encode("utf-8"))
+    return np.random.default_rng([seed, key, game]).random(Q)
+
+
+def play_games(table, guesser: str, answerer, keywords, *, tree=None, games_per_keyword: int = 1,
+               seed: int = 0, rounds: int = 20, eps: float = 1e-3, batch_size: int = 256) -> pd.DataFrame:
+    """Play every (keyword, game) with one guesser; returns one row per game.
+
+    keywords: list of (keyword, alts) or strings. answerer: a TableAnswerer or a callable.
+    Columns: keyword, game, in_universe, answerable, solved, round (winning round or NaN),
+    guesses ("|"-joined), rounds_played, off_tree_moves, errors, seconds (guesser's compute time per game).
+    """
+    if guesser not in GUESSERS:
+        raise ValueError(f"unknown guesser {guesser!r}; choose from {sorted(GUESSERS)}")
+    criterion, use_tree = GUESSERS[guesser]
+    if use_tree:
+        if tree is None:
+            raise ValueError("guesser 'q20' needs a fitted tree")
+        tree.check_table(table)
+    else:
+        tree = None
+    policy = make_policy(criterion, table, eps=eps, seed=seed)
+    gi = GuessIndex(table.names, table.keywords["alts"])
+    names = table.names
+    games = []
+    for kw in keywords:
+        word, alts = (kw, []) if isinstance(kw, str) else (kw[0], list(kw[1]))
+        hits = gi.matches(word)
+        for g in range(games_per_keyword):
+            games.append((word, alts, hits[0] if hits else -1, g))
+    n, Q = len(games), table.Q
+    is_table = isinstance(answerer, TableAnswerer)
+    kidx = np.array([gm[2] for gm in games], dtype=np.int64)
+    answerable = np.ones(n, bool) if not is_table else kidx >= 0
+    W = np.zeros((n, table.K))                       # beliefs, kept only for games off the tree
+    has_w = np.zeros(n, bool)
+    asked = np.zeros((n, Q), bool)
+    node = np.zeros(n, np.int64) if tree is not None else np.full(n, -1, np.int64)
+    solved = np.full(n, np.nan)
+    live = answerable.copy()
+    off_moves = np.zeros(n, np.int64)
+    errors = np.zeros(n, np.int64)
+    hist_q = [[] for _ in range(n)]
+    hist_a = [[] for _ in range(n)]
+    guesses = [[] for _ in range(n)]
+    secs = np.zeros(n)
+    U = np.stack([_uniforms(seed, gm[0], gm[3], Q) for gm in games]) if is_table and n else None
+    texts = table.questions["text"].tolist()
+
+    def belief_from_history(i):
+        removed = [gi.matches(g) for g in guesses[i]]
+        return posterior(policy.prior, policy.L, hist_q[i], hist_a[i], removed)
+
+    for r in range(1, rounds + 1):
+        idx = np.flatnonzero(live)
+        if not len(idx):
+            break
+        # --- the guesser chooses its questions (timed) -------------------------------------
+        t0 = time.perf_counter()
+        qs = np.empty(len(idx), np.int64)
+        on = node[idx] >= 0
+        if tree is not None:
+            on &= tree.question_[np.maximum(node[idx], 0)] != LEAF
+            qs[on] = tree.question_[node[idx[on]]]
+        off_pos = np.flatnonzero(~on)
+        for i in idx[off_pos]:
+            node[i] = -1
+            if not has_w[i]:
+                W[i], has_w[i] = belief_from_history(i), True
+        for s in range(0, len(off_pos), batch_size):
+            pos = off_pos[s:s + batch_size]
+            qs[pos], _ = policy.choose(W[idx[pos]], asked[idx[pos]])
+        off_moves[idx[off_pos]] += 1
+        t_guesser = time.perf_counter() - t0
+        # --- the answerer answers (not timed) ------------------------------------------------
+        if is_table:
+            ans = answerer.answer(kidx[idx], qs, U[idx, qs]).astype(object)
+        else:
+            ans = np.array([parse_answer(answerer(games[i][0], texts[q])) for i, q in zip(idx, qs)], dtype=object)
+        # --- the guesser updates and guesses (timed) ------------------------------------------
+        t0 = time.perf_counter()
+        asked[idx, qs] = True
+        bad = np.array([a is None for a in ans])
+        errors[idx[bad]] += 1
+        for j, i in enumerate(idx):
+            hist_q[i].append(int(qs[j])); hist_a[i].append(ans[j])
+        tree_games = idx[(node[idx] >= 0) & ~bad]
+        if len(tree_games):
+            yes_t = np.array([ans[np.searchsorted(idx, i)] for i in tree_games], dtype=bool)
+            node[tree_games] = np.where(yes_t, tree.yes_[node[tree_games]], tree.no_[node[tree_games]])
+        node[idx[bad]] = -1
+        upd = idx[(node[idx] < 0) & ~bad & has_w[idx]]
+        if len(upd):
+            pos = np.searchsorted(idx, upd)
+            yes_u = np.array([ans[p] for p in pos], dtype=bool)
+            col = policy.L[:, qs[pos]].T.astype(np.float64)
+            W2 = W[upd] * np.where(yes_u[:, None], col, 1.0 - col)
+            dead = W2.sum(axis=1) <= 0
+            W2[dead] = W[upd][dead]
+            W[upd] = normalize(W2)
+        gk = np.empty(len(idx), np.int64)
+        for j, i in enumerate(idx):
+            if node[i] >= 0:
+                gk[j] = tree.guess_[node[i]]
+            else:
+                if not has_w[i]:
+                    W[i], has_w[i] = belief_from_history(i), True
+                gk[j] = policy.guess(W[i])
+        t_guesser += time.perf_counter() - t0
+        # --- the referee judges; a wrong guess is removed from the belief (timed) --------------
+        for j, i in enumerate(idx):
+            guess = names[gk[j]]
+            guesses[i].append(guess)
+            if keyword_guessed(guess, games[i][0], games[i][1]):
+                solved[i] = r
+                live[i] = False
+            elif has_w[i]:
+                t0 = time.perf_counter()
+                W[i, gi.matches(guess)] = 0.0
+                W[i] = normalize(W[i])
+                t_guesser += time.perf_counter() - t0
+        secs[idx] += t_guesser / len(idx)
+    return pd.DataFrame({
+        "keyword": [gm[0] for gm in games], "game": [gm[3] for gm in games],
+        "in_universe": kidx >= 0, "answerable": answerable, "solved": ~np.isnan(solved), "round": solved,
+        "guesses": ["|".join(g) for g in guesses], "rounds_played": [len(g) for g in guesses], "off_tree_moves": off_moves, "errors": errors, "seconds": secs,
+    })
+
+
+def summarize(df: pd.DataFrame, rounds: int = 20) -> dict:
+    """games, solve_rate_20, mean/median winning round, outside_universe share, errors."""
+    won = df.loc[df["solved"], "round"]
+    return {"games": int(len(df)), "solve_rate_20": float(df["solved"].mean()) if len(df) else 0.0,
+            "mean_round_solved": float(won.mean()) if len(won) else float("nan"),
+            "median_round_solved": float(won.median()) if len(won) else float("nan"),
+            "outside_universe": float((~df["in_universe"]).mean()) if len(df) else 0.0,
+            "unanswerable": int((~df["answerable"]).sum()),
+            "errors": int(df["errors"].sum()),
+            "mean_move_ms": float(1e3 * df["seconds"].sum() / max(1, df["rounds_played"].sum()))}

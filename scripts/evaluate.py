@@ -1,0 +1,132 @@
+"""Evaluate guessers against answerers on a keyword list: the project's scoreboard.
+
+    python scripts/evaluate.py --keywords FILE --guesser q20 --guesser hard --answerer flip:0.1 \\
+        [--table DIR] [--tree FILE] [--games-per-keyword N] [--seed S] [--jobs J] [--out DIR] [--json]
+
+--keywords: one keyword per line (``keyword|alt|alt`` gives alternative spellings; "#" starts a
+comment); "public" means the 579 public things of kaggle-environments. Guessers: q20, greedy,
+hard, random (several put side by side on the same answers). Answerers: exact, flip:E,
+table:DIR, llm[:MODEL_DIR] (the agent's own answerer, live). --referee plays q20 through the
+real kaggle-environments referee instead (see agent/), as a check.
+Writes OUT/games.csv, OUT/summary.json and OUT/solve_curve.png.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def make_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--keywords", required=True, help="file with one keyword per line, or 'public'")
+    p.add_argument("--guesser", action="append", choices=["q20", "greedy", "hard", "random"], help="repeatable")
+    p.add_argument("--answerer", action="append", help="exact | flip:E | table:DIR | llm[:MODEL_DIR]; repeatable")
+    p.add_argument("--table", default=str(ROOT / "tables" / "example"))
+    p.add_argument("--tree", help="q20's tree (default: TABLE/tree.npz if it fits, else fitted now)")
+    p.add_argument("--min-mass", type=float, default=1e-5, help="min-mass of a tree fitted now")
+    p.add_argument("--games-per-keyword", type=int, default=1)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--jobs", type=int, default=1, help="parallel workers (joblib) over keyword chunks")
+    p.add_argument("--out", default=str(ROOT / "out" / "eval"))
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    return p
+
+
+def read_keywords(spec: str) -> list[tuple[str, list[str]]]:
+    """(keyword, alts) pairs from a file, or the public list for 'public'."""
+    if spec == "public":
+        from tables.universe import kaggle_file, read_kaggle_keywords
+        return [(kw, alts) for _, kw, alts in read_kaggle_keywords(kaggle_file())]
+    path = Path(spec)
+    if not path.exists():
+        raise SystemExit(f"{path}: file not found")
+    out = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        parts = [s.strip() for s in line.split("|")]
+        if not parts[0]:
+            raise SystemExit(f"{path}: line {n}: empty keyword in {line!r}")
+        out.append((parts[0], [a for a in parts[1:] if a]))
+    if not out:
+        raise SystemExit(f"{path}: no keywords")
+    return out
+
+
+def make_answerer(spec: str, table):
+    from planner.evaluation import table_answerer
+    from planner.table import load_table
+    if spec == "llm" or spec.startswith("llm:"):
+        from agent.harness import llm_answerer
+        return llm_answerer(spec.split(":", 1)[1] if ":" in spec else None)
+    return table_answerer(spec, table, load_table=load_table)
+
+
+def _chunk_play(table, guesser, spec, keywords, tree, kw):
+    from planner.evaluation import play_games
+    return play_games(table, guesser, make_answerer(spec, table), keywords, tree=tree, **kw)
+
+
+def main(args) -> dict:
+    import pandas as pd
+
+    from planner.evaluation import summarize
+    from planner.plots import plot_game_curves
+
+    guessers = args.guesser or ["q20"]
+    answerers = args.answerer or ["flip:0.1"]
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from play import load_game
+    t0 = time.perf_counter()
+    table, tree = load_game(args.table, args.tree, min_mass=args.min_mass)
+    keywords = read_keywords(args.keywords)
+    kw = dict(games_per_keyword=args.games_per_keyword, seed=args.seed)
+    frames = []
+    for spec in answerers:
+        parallel = args.jobs > 1 and not spec.startswith("llm")
+        for g in guessers:
+            t1 = time.perf_counter()
+            if parallel:
+                from joblib import Parallel, delayed
+                chunks = [keywords[i::args.jobs] for i in range(args.jobs)]
+                parts = Parallel(n_jobs=args.jobs)(delayed(_chunk_play)(table, g, spec, c, tree, kw) for c in chunks)
+                df = pd.concat(parts, ignore_index=True)
+            else:
+                df = _chunk_play(table, g, spec, keywords, tree, kw)
+            df.insert(0, "answerer", spec); df.insert(0, "guesser", g)
+            df["wall_seconds"] = time.perf_counter() - t1
+            frames.append(df)
+    games = pd.concat(frames, ignore_index=True)
+    rows = []
+    for (g, a), df in games.groupby(["guesser", "answerer"], sort=False):
+        rows.append({"guesser": g, "answerer": a, **summarize(df), "wall_seconds": float(df["wall_seconds"].iloc[0])})
+    out = {"keywords": len(keywords), "table": str(args.table), "table_hash": table.hash, "K": table.K, "Q": table.Q,
+           "seed": args.seed, "results": rows, "seconds": time.perf_counter() - t0}
+    if len(rows) == 1:
+        out.update({k: rows[0][k] for k in ("games", "solve_rate_20", "mean_round_solved", "outside_universe", "errors")})
+    d = Path(args.out); d.mkdir(parents=True, exist_ok=True)
+    games.drop(columns=["wall_seconds"]).to_csv(d / "games.csv", index=False)
+    (d / "summary.json").write_text(json.dumps(out, indent=1))
+    plot_game_curves(games, d / "solve_curve.png")
+    if args.json:
+        print(json.dumps(out))
+    else:
+        print(f"{len(keywords)} keywords x {args.games_per_keyword} game(s); table {table.K} x {table.Q}; "
+              f"outside universe: {rows[0]['outside_universe']:.1%}")
+        print(f"{'guesser':8s} {'answerer':12s} {'solved<=20':>10s} {'mean win':>9s} {'median':>7s} {'errors':>6s} {'ms/move':>8s}")
+        for r in rows:
+            print(f"{r['guesser']:8s} {r['answerer']:12s} {r['solve_rate_20']:10.1%} {r['mean_round_solved']:9.2f} "
+                  f"{r['median_round_solved']:7.1f} {r['errors']:6d} {r['mean_move_ms']:8.3f}")
+        print(f"wrote {d / 'games.csv'}, {d / 'summary.json'}, {d / 'solve_curve.png'} in {out['seconds']:.1f} s")
+    return out
+
+
+if __name__ == "__main__":
+    main(make_parser().parse_args())

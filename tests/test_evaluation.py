@@ -1,0 +1,113 @@
+import json
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from planner.evaluation import parse_answer, play_games, summarize, table_answerer
+from planner.synthetic import make_halving, make_synthetic
+from planner.table import save_table
+from planner.tree import QuestionTree
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def setup():
+    t = make_synthetic(400, 80, noise=0.1, seed=21, prior_skew=0.5)
+    return t, QuestionTree(min_mass=1e-4).fit(t)
+
+
+def test_answer_parsing_agrees_with_the_referee():
+    ref = pytest.importorskip("kaggle_environments.envs.llm_20_questions.llm_20_questions")
+    rng = np.random.default_rng(0)
+    pieces = ["yes", "Yes.", "no", "NO!", "nope", "maybe", "", "I know", "yesno", "Nobody", "eyes", "unsure", "n", "y"]
+    cases = [" ".join(rng.choice(pieces, size=rng.integers(1, 4))) for _ in range(300)] + pieces
+    for text in cases:
+        obs = lambda: SimpleNamespace(answers=[], questions=["q"], keyword="", category="")  # noqa: E731
+        active = SimpleNamespace(action=text, observation=obs(), status="ACTIVE", reward=0)
+        inactive = SimpleNamespace(action=None, observation=obs(), status="INACTIVE", reward=0)
+        bad = ref.answerer_action(active, inactive)
+        got = parse_answer(text)
+        if bad:
+            assert got is None, text
+        else:
+            assert got == (active.observation.answers[-1] == "yes"), text
+
+
+def test_exact_answers_on_a_halving_table_solve_by_round_10():
+    t = make_halving(7)
+    tree = QuestionTree().fit(t)
+    df = play_games(t, "q20", table_answerer("exact", t), t.names, tree=tree)
+    assert df["solved"].all() and df["round"].max() <= 7
+    assert summarize(df)["errors"] == 0
+
+
+def test_common_random_numbers_make_q20_and_greedy_identical(setup):
+    t, tree = setup
+    A = table_answerer("flip:0.1", t)
+    kws = t.names[::4]
+    a = play_games(t, "q20", A, kws, tree=tree, games_per_keyword=2, seed=3)
+    b = play_games(t, "greedy", A, kws, games_per_keyword=2, seed=3)
+    assert (a["guesses"] == b["guesses"]).mean() > 0.97
+    assert a["off_tree_moves"].sum() < b["off_tree_moves"].sum()
+    c = play_games(t, "q20", A, kws, tree=tree, games_per_keyword=2, seed=4)
+    assert (a["guesses"] != c["guesses"]).any()
+
+
+def test_soft_beats_hard_and_random_under_noise(setup):
+    t, tree = setup
+    A = table_answerer("flip:0.1", t)
+    rate = {g: play_games(t, g, A, t.names, tree=tree, seed=1)["solved"].mean() for g in ("q20", "hard", "random")}
+    assert rate["q20"] > rate["hard"] + 0.1 and rate["q20"] > rate["random"]
+
+
+def test_outside_universe_keywords(setup):
+    t, tree = setup
+    df = play_games(t, "q20", table_answerer("flip:0.1", t), ["zebra crossing", t.names[0]], tree=tree)
+    assert list(df["in_universe"]) == [False, True] and list(df["answerable"]) == [False, True]
+    assert not df["solved"].iloc[0] and summarize(df)["outside_universe"] == 0.5
+    calls = []
+
+    def liar(keyword, question):
+        calls.append((keyword, question))
+        return "No, I don't think so" if len(calls) % 3 else "maybe"
+
+    df = play_games(t, "q20", liar, ["zebra crossing"], tree=tree)
+    assert df["answerable"].iloc[0] and len(calls) == 20 and not df["solved"].iloc[0]
+    assert df["errors"].iloc[0] == 6 and calls[0][0] == "zebra crossing"
+
+
+def test_bad_specs(setup):
+    t, tree = setup
+    with pytest.raises(ValueError, match="unknown answerer"):
+        table_answerer("oracle", t)
+    with pytest.raises(ValueError, match="flip probability"):
+        table_answerer("flip:0.7", t)
+    with pytest.raises(ValueError, match="unknown guesser"):
+        play_games(t, "smart", table_answerer("exact", t), t.names[:2])
+    with pytest.raises(ValueError, match="needs a fitted tree"):
+        play_games(t, "q20", table_answerer("exact", t), t.names[:2])
+
+
+def test_evaluate_script(tmp_path, capsys):
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import evaluate
+    t = make_synthetic(120, 30, noise=0.05, seed=2)
+    save_table(t, tmp_path / "t")
+    kw = tmp_path / "kw.txt"
+    kw.write_text("# test list\n" + "\n".join(t.names[:40]) + "\nnot a keyword|alt\n")
+    args = evaluate.make_parser().parse_args(
+        ["--keywords", str(kw), "--table", str(tmp_path / "t"), "--guesser", "q20", "--guesser", "hard",
+         "--answerer", "flip:0.05", "--out", str(tmp_path / "out"), "--json", "--jobs", "2"])
+    evaluate.main(args)
+    out = json.loads(capsys.readouterr().out)
+    assert out["keywords"] == 41 and len(out["results"]) == 2
+    r = {x["guesser"]: x for x in out["results"]}
+    assert r["q20"]["games"] == 41 and r["q20"]["outside_universe"] == pytest.approx(1 / 41)
+    assert (tmp_path / "out" / "solve_curve.png").stat().st_size > 1000
+    bad = tmp_path / "bad.txt"; bad.write_text("apple\n|alt\n")
+    with pytest.raises(SystemExit, match=r"bad\.txt: line 2: empty keyword"):
+        evaluate.read_keywords(str(bad))

@@ -100,9 +100,9 @@ def _parents(tree) -> tuple[np.ndarray, np.ndarray]:
     return parent, answer
 
 
-def path_history(tree, node: int, names) -> tuple[list, list, list]:
-    """(questions, answers, guess names) from the root to ``node``."""
-    parent, answer = _parents(tree)
+def path_history(tree, node: int, names, parents=None) -> tuple[list, list, list]:
+    """(questions, answers, guess names) from the root to ``node``; parents: _parents(tree), reusable."""
+    parent, answer = parents if parents is not None else _parents(tree)
     qs, ans, gs = [], [], []
     while node > 0:
         p = int(parent[node])
@@ -218,8 +218,9 @@ def analyze(tree, table, A: np.ndarray, *, rounds: int = 20, horizon: int = 40, 
         nodes = np.array([s[0] for s in samples]); kws = np.array([s[1] for s in samples])
         uniq, inv = np.unique(nodes, return_inverse=True)
         Wu, Au, Du = [], [], []
+        parents = _parents(tree)
         for n in uniq:
-            qs, ans, gs = path_history(tree, int(n), names)
+            qs, ans, gs = path_history(tree, int(n), names, parents)
             Wu.append(walker.belief(qs, ans, gs)); Au.append(walker.asked_mask(qs)); Du.append(len(qs))
         W0, asked0, r0 = np.stack(Wu)[inv], np.stack(Au)[inv], np.array(Du)[inv]
         mc_rounds = simulate(policy, A, kws, W0, asked0, r0, horizon, rng)

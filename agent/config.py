@@ -23,7 +23,8 @@ class Config:
     """Paths (None = absent) and rules. Frozen: build a new one with :meth:`with_`.
 
     answer_noise: flip probability assumed for the opponent's answerer by the out-of-universe
-        rule (on top of the table's own softness).
+        rule (on top of the table's own softness). 0.05 and z < -2.5 were chosen on self-play
+        with 30% of the keywords held out of tables/example (docs in agent/ood.py).
     ood_z / ood_min_answers / ood_top: the out-of-universe rule fires when at least
         ``ood_min_answers`` answers are in and every one of the ``ood_top`` most probable
         candidates has an answer log-likelihood z-score below ``ood_z`` (see agent/ood.py).
@@ -37,8 +38,8 @@ class Config:
     tree: Path | None = None
     table: Path | None = None
     model: Path | None = None
-    answer_noise: float = 0.1
-    ood_z: float = -3.0
+    answer_noise: float = 0.05
+    ood_z: float = -2.5
     ood_min_answers: int = 8
     ood_top: int = 20
     table_answers: bool = True

@@ -51,27 +51,28 @@ class Agent:
         return move
 
     def _move(self, turn: Turn) -> str:
-        if turn.turn_type == "answer" or (turn.turn_type not in ("ask", "guess") and turn.role == "answerer"):
+        if _answering(turn):
             return self.answerer().answer(turn)
         g = self.guesser()
         if g is None:
-            self.stats["fallbacks"] += 1
-            return fallback.guess(turn.guesses) if turn.turn_type == "guess" else fallback.question(turn.questions)
+            return self._fallback(turn)
         return g.guess(turn) if turn.turn_type == "guess" else g.ask(turn)
 
     def _valid(self, turn: Turn, move) -> str:
         """A move the referee accepts for this turn, whatever ``move`` was."""
-        answering = turn.turn_type == "answer" or (turn.turn_type not in ("ask", "guess") and turn.role == "answerer")
-        if answering:
-            if move in ANSWERS:
-                return move
-            self.stats["fallbacks"] += 1
-            return "no"
+        if _answering(turn):
+            return move if move in ANSWERS else self._fallback(turn)
         limit = 100 if turn.turn_type == "guess" else 750
         if isinstance(move, str) and move.strip():
             return move[:limit]
+        return self._fallback(turn)[:limit]
+
+    def _fallback(self, turn: Turn) -> str:
+        """The table-free move for this turn (counted in ``stats["fallbacks"]``)."""
         self.stats["fallbacks"] += 1
-        return (fallback.guess(turn.guesses) if turn.turn_type == "guess" else fallback.question(turn.questions))[:limit]
+        if _answering(turn):
+            return "no"
+        return fallback.guess(turn.guesses) if turn.turn_type == "guess" else fallback.question(turn.questions)
 
     def _time(self, turn: Turn, dt: float) -> None:
         s = self.stats
@@ -142,6 +143,11 @@ class Agent:
             table = self.table() if self.cfg.table_answers else None
             self._answerer = Answerer(self.cfg, TableAnswers(table) if table is not None else None, llm=self.llm())
         return self._answerer
+
+
+def _answering(turn: Turn) -> bool:
+    """An answer turn, or a turn of unknown type for an agent told it is the answerer."""
+    return turn.turn_type == "answer" or (turn.turn_type not in ("ask", "guess") and turn.role == "answerer")
 
 
 _DEFAULT: dict[str, Agent] = {}

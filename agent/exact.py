@@ -4,9 +4,11 @@
 of the recognised spelling forms (then the answerer asks the table or the LLM). Definitions,
 all on ``keyword.strip().lower()``:
 
-- first / last letter: the first / last alphabetic character;
-- "letters" counts alphabetic characters, "characters" counts every character (spaces too);
-- number of words: whitespace-separated parts ("air conditioner" has 2);
+- the keyword's letters: its lowercase letters and digits, punctuation and spaces dropped
+  (``"T-shirt 2"`` -> ``"tshirt2"``), as tables/knowledge.py defines them;
+- first / last letter, prefixes ("start with \"CA\""), "contains": on those letters;
+- "letters" counts those letters, "characters" counts every character (spaces too);
+- number of words: runs of letters/digits ("air conditioner" 2, "t-shirt" 2);
 - alphabetical order: plain string comparison of the lowercased keyword with the lowercased
   word (``"apple pie" < "laptop"``); equal is neither before nor after;
 - "Is it Agent Alpha?" (any question naming Agent Alpha): yes, the cooperative handshake;
@@ -21,7 +23,7 @@ Recognised forms (case-insensitive, straight or curly quotes)::
         start with a letter between A and M? / in the range A-M? / a vowel?
     Is the first letter of the keyword a vowel / one of A, B / in the first half of the alphabet?
     Does the keyword end with the letter E? / contain the letter Z?
-    Is the keyword one word? / two words? / more than one word? / exactly 3 words?
+    Is the keyword one word? / two words? / more than one word? / three or more words?
     Does the keyword have more than 6 letters? / at most 10 characters? / Is it 5 letters long?
 
 The parse is deliberately strict: trailing words it does not understand ("start with A and
@@ -49,7 +51,14 @@ def clean_question(q: str) -> str:
 
 
 def _letters(kw: str) -> str:
-    return "".join(c for c in kw if c.isalpha())
+    """``_letters("t-shirt 2") == "tshirt2"``."""
+    return "".join(c for c in kw if c.isalnum())
+
+
+def _prefix(tail: str) -> str | None:
+    """The quoted multi-letter string of a tail like '"ca"?' (None otherwise)."""
+    m = re.match(r"""^(?:the (?:letters|prefix|suffix) )?["']([a-z0-9]{2,20})["']\s*[?.!]*\s*$""", tail)
+    return m.group(1) if m else None
 
 
 # --- letter specifications --------------------------------------------------------------
@@ -86,8 +95,11 @@ def _starts(kw: str, q: str) -> bool | None:
         re.search(r"\bfirst letter(?: of (?:the |its |your )?(?:keyword|word|name|thing|it))?\s+(?:is\s+)?(.*)$", q)
     if not m:
         return None
-    s = _letter_set(m.group(1))
     letters = _letters(kw)
+    p = _prefix(m.group(1))
+    if p is not None:
+        return letters.startswith(p)
+    s = _letter_set(m.group(1))
     return UNCLEAR if s is None or not letters else letters[0] in s
 
 
@@ -96,8 +108,11 @@ def _ends(kw: str, q: str) -> bool | None:
         re.search(r"\blast letter(?: of (?:the |its )?(?:keyword|word|name|it))?\s+(?:is\s+)?(.*)$", q)
     if not m:
         return None
-    s = _letter_set(m.group(1))
     letters = _letters(kw)
+    p = _prefix(m.group(1))
+    if p is not None:
+        return letters.endswith(p)
+    s = _letter_set(m.group(1))
     return UNCLEAR if s is None or not letters else letters[-1] in s
 
 
@@ -106,9 +121,9 @@ def _contains(kw: str, q: str) -> bool | None:
     if not m:
         return None
     if m.group(1) == "vowel":
-        return bool(set(kw) & _VOWELS) if _END.match(m.group(2)) else UNCLEAR
+        return bool(set(_letters(kw)) & _VOWELS) if _END.match(m.group(2)) else UNCLEAR
     s = _letter_set(m.group(2))
-    return UNCLEAR if s is None else bool(set(kw) & s)
+    return UNCLEAR if s is None else bool(set(_letters(kw)) & s)
 
 
 # --- order, words, length ---------------------------------------------------------------
@@ -130,12 +145,14 @@ def _count_phrase(q: str, unit: str) -> tuple[str, int] | None:
     """("gt"|"lt"|"ge"|"le"|"eq", n) from e.g. "more than 6 letters"; None if absent."""
     num = r"(\d{1,3}|" + "|".join(_NUMBERS) + r")"
     m = re.search(r"\b(more than|greater than|over|fewer than|less than|under|at least|at most|exactly|only)?\s*"
-                  + num + r"(?:\s*-\s*|\s+)" + unit + r"\b", q)
+                  + num + r"(?:\s+or (more|fewer|less))?(?:\s*-\s*|\s+)" + unit + r"\b", q)
     if not m:
         return None
     n = int(m.group(2)) if m.group(2).isdigit() else _NUMBERS[m.group(2)]
     rel = {"more than": "gt", "greater than": "gt", "over": "gt", "fewer than": "lt", "less than": "lt",
            "under": "lt", "at least": "ge", "at most": "le"}.get(m.group(1) or "", "eq")
+    if m.group(3):
+        rel = "ge" if m.group(3) == "more" else "le"
     return rel, n
 
 
@@ -146,7 +163,7 @@ def _compare(value: int, rel: str, n: int) -> bool:
 def _words(kw: str, q: str) -> bool | None:
     if "word" not in q or re.search(r"\bcontain|\bthe word\b|\bcompound\b", q):
         return None
-    n = len(kw.split())
+    n = len(re.findall(r"[^\W_]+", kw))
     if re.search(r"\b(?:multiple|several|many|multi)\s*-?\s*words?\b|\bmore than (?:a single|one) word\b", q):
         return n > 1
     if re.search(r"\b(?:a single|just one|only one) word\b", q):

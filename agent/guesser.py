@@ -35,7 +35,8 @@ class Guesser:
 
     walker: planner.walk.Walker; llm: agent.llm.LazyLLM or None; cfg: agent.config.Config.
     ``last_ood`` keeps the latest out-of-universe verdict; ``counts`` tallies guess turns by
-    source ("table", "llm") and those where the rule fired ("ood"), for self-play statistics.
+    source ("table", "llm") and those where the rule fired ("ood"), and ``z_log`` every
+    evaluated best z-score, for self-play statistics.
     """
 
     def __init__(self, walker, cfg, llm=None):
@@ -46,6 +47,7 @@ class Guesser:
         self.names = walker.table.names
         self.last_ood: OodResult | None = None
         self.counts = {"table": 0, "llm": 0, "ood": 0}
+        self.z_log: list[float] = []
 
     def history(self, turn: Turn) -> History:
         """Answered rounds only: as many questions as there are answers."""
@@ -66,6 +68,8 @@ class Guesser:
     def guess(self, turn: Turn) -> str:
         """The most probable keyword not guessed yet, or the LLM's guess once out of universe."""
         h = self.history(turn)
+        if self.llm is not None:
+            self.llm.start()            # load in the background long before a final guess needs it
         ood = self.check_ood(h)
         if ood.fired:
             self.counts["ood"] += 1
@@ -84,6 +88,8 @@ class Guesser:
         res = out_of_universe(self.walker.table.P, w, h.qids, h.answers, noise=c.answer_noise,
                               z_threshold=c.ood_z, min_answers=c.ood_min_answers, top=c.ood_top)
         self.last_ood = res
+        if res.n >= c.ood_min_answers:
+            self.z_log.append(res.best_z)
         if res.fired:
             log.info("out of universe after %d answers: best z %.2f < %.2f", res.n, res.best_z, c.ood_z)
         return res

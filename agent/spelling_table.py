@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import importlib.util
 import json
+import re
 import string
 from pathlib import Path
 
@@ -43,7 +44,11 @@ def public_keywords(path=None) -> list[dict]:
 
 
 def _letters(name: str) -> str:
-    return "".join(c for c in name.lower() if c.isalpha())
+    return "".join(c for c in name.lower() if c.isalnum())
+
+
+def _words(name: str) -> int:
+    return len(re.findall(r"[^\W_]+", name.lower()))
 
 
 def spelling_questions(names) -> list[tuple[str, object]]:
@@ -60,8 +65,8 @@ def spelling_questions(names) -> list[tuple[str, object]]:
     qs += [(f"Does the keyword start with a letter between {a.upper()} and {b.upper()}?",
             lambda n, a=a, b=b: a <= _letters(n)[:1] <= b)
            for a, b in (("a", "f"), ("g", "m"), ("n", "s"), ("t", "z"), ("a", "m"), ("n", "z"))]
-    qs += [("Is the keyword one word?", lambda n: len(n.split()) == 1),
-           ("Is the keyword two words?", lambda n: len(n.split()) == 2)]
+    qs += [("Is the keyword one word?", lambda n: _words(n) == 1),
+           ("Is the keyword two words?", lambda n: _words(n) == 2)]
     qs += [(f"Does the keyword have more than {k} letters?", lambda n, k=k: len(_letters(n)) > k)
            for k in range(3, 16)]
     return qs

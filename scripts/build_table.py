@@ -30,6 +30,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--keywords-sample", type=int, default=None, help="score only N sampled keyword rows")
     p.add_argument("--sample-by-prior", action="store_true", help="sample rows proportionally to the prior")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--question-kinds", nargs="+", default=None, help="score only questions of these kinds")
     p.add_argument("--use-category", action="store_true", help="pass the keyword's category to the prompt")
     p.add_argument("--out", default="build/answers", help="answers root (one dir per source)")
     p.add_argument("--block-size", type=int, default=8, help="keywords per shard")
@@ -53,6 +54,10 @@ def main(args) -> int:
     if not kw_src or not q_src:
         raise SystemExit("need --table, or both --keywords and --questions")
     keywords, questions = read_keywords(kw_src), read_questions(q_src)
+    if args.question_kinds:
+        questions = questions[questions["kind"].isin(args.question_kinds)].reset_index(drop=True)
+        if questions.empty:
+            raise SystemExit(f"no question of kind(s) {args.question_kinds} in {q_src}")
     rows = sample_rows(len(keywords), args.keywords_sample, args.seed,
                        weights=keywords["prior"].fillna(1.0).to_numpy() if args.sample_by_prior else None)
     spec = ScorerSpec(model_dir=str(args.model), prompt=args.prompt, batch_size=args.batch_size,

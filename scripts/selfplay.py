@@ -7,7 +7,8 @@
 Keywords: a seeded sample of the public "things" of kaggle-environments. Team 1 is ours
 (guesser + answerer), team 2 a passive pair that never wins, so team 1's result is its own.
 Modes: "self" (our answerer), "flip" (our answerer, each answer flipped with probability
---flip). --holdout F removes a fraction F of the played keywords from the guesser's table
+--flip). --kinds K.. restricts the guesser to questions of those kinds (e.g. "category", so
+that the answerer's table lookup or LLM is exercised). --holdout F removes a fraction F of the played keywords from the guesser's table
 (walked online, no tree), so that the out-of-universe rule can be measured on keywords it
 cannot name; the answerer keeps the full table. Prints one line per game with -v and a
 summary per mode: solve rate within 20, mean winning round, errors, slowest move,
@@ -35,6 +36,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--games", type=int, default=50, help="keywords per mode")
     p.add_argument("--flip", type=float, default=0.1, help="flip probability of the noisy answerer (0: skip)")
     p.add_argument("--holdout", type=float, default=0.0, help="fraction of played keywords removed from the guesser's table")
+    p.add_argument("--kinds", nargs="+", help="guesser asks only questions of these kinds (e.g. category); tree refitted")
     p.add_argument("--in-table", action="store_true", help="sample only public keywords that are in the table")
     p.add_argument("--no-table-answers", action="store_true", help="answerer: exact + LLM only")
     p.add_argument("--ood-noise", type=float, default=None, help="answer noise assumed by the out-of-universe rule")
@@ -84,6 +86,23 @@ def holdout_table(table, entries, frac: float, seed: int, out: Path):
     return out / "holdout_table", set(chosen)
 
 
+def kinds_table(table, kinds, out: Path):
+    """Save ``table`` restricted to questions of ``kinds`` and fit its tree; returns (dir, tree)."""
+    from planner.table import make_table, save_table
+    from planner.tree import QuestionTree
+
+    cols = [j for j, k in enumerate(table.questions["kind"]) if k in set(kinds)]
+    if not cols:
+        raise SystemExit(f"no questions of kinds {kinds}; the table has {sorted(set(table.questions['kind']))}")
+    kw, qs = table.keywords, table.questions.iloc[cols]
+    t = make_table(kw["keyword"].tolist(), table.P[:, cols], prior=kw["prior"].to_numpy(),
+                   questions=qs["text"].tolist(), alts=kw["alts"].tolist(), categories=kw["category"].tolist(),
+                   kinds=qs["kind"].tolist(), meta={"source": "kinds", "kinds": list(kinds)})
+    save_table(t, out / "kinds_table")
+    QuestionTree().fit(t).save(out / "kinds_tree.npz")
+    return out / "kinds_table", out / "kinds_tree.npz"
+
+
 # --- playing --------------------------------------------------------------------------------
 
 def play_mode(name, entries, guesser, answerer, held: set, verbose: bool) -> dict:
@@ -93,16 +112,19 @@ def play_mode(name, entries, guesser, answerer, held: set, verbose: bool) -> dic
     rows = []
     for e in entries:
         g_before = guesser.counts()["guess"]
+        z_before = len(guesser._guesser.z_log) if guesser._guesser else 0
         t0 = time.perf_counter()
         r = play_game(e, [guesser, answerer, passive_guesser, passive_answerer])
         g_after = guesser.counts()["guess"]
         ood = g_after.get("ood", 0) - g_before.get("ood", 0)
         last = guesser.guesser().last_ood if guesser.guesser() else None
         z = None if last is None or last.best_z != last.best_z else round(last.best_z, 2)
+        zs = guesser._guesser.z_log[z_before:] if guesser._guesser else []
+        min_z = round(min(zs), 2) if zs else None
         llm = g_after.get("llm", 0) - g_before.get("llm", 0)
         rows.append({"keyword": e["keyword"], "held_out": e["keyword"] in held, "solved": r.solved,
                      "round": r.round, "errors": r.errors, "ood_turns": ood, "llm_guesses": llm,
-                     "final_z": z,
+                     "final_z": z, "min_z": min_z,
                      "guesser_s": r.move_s[0], "answerer_s": r.move_s[1], "game_s": time.perf_counter() - t0,
                      "last_guess": r.guesses[-1] if r.guesses else ""})
         if verbose:
@@ -132,6 +154,8 @@ def summarize(name, rows) -> dict:
         "held_out_solved": sum(r["solved"] for r in out_rows),
         "median_final_z_in_table": _median([r["final_z"] for r in in_rows]),
         "median_final_z_held_out": _median([r["final_z"] for r in out_rows]),
+        "fire_rate_by_z": {t: [sum(r["min_z"] is not None and r["min_z"] < t for r in rows_)
+                               for rows_ in (in_rows, out_rows)] for t in (-1.5, -2.0, -2.5, -3.0, -3.5)},
         "llm_guesses": sum(r["llm_guesses"] for r in rows),
     }
 
@@ -151,7 +175,8 @@ def print_summary(s: dict, answer_counts: dict) -> None:
     print(f"[{s['mode']}] out-of-universe rule fired in {s['ood_fired_games_in_table']}/{s['in_table_games']} games "
           f"on table keywords, {s['ood_fired_games_held_out']}/{s['held_out_games']} held-out "
           f"(held-out solved {s['held_out_solved']}); median z at the last guess: table "
-          f"{s['median_final_z_in_table']}, held-out {s['median_final_z_held_out']}; LLM guesses {s['llm_guesses']}; answers by source {answer_counts}")
+          f"{s['median_final_z_in_table']}, held-out {s['median_final_z_held_out']}; "
+          f"games that would fire at z threshold t (table, held-out): {s['fire_rate_by_z']}; LLM guesses {s['llm_guesses']}; answers by source {answer_counts}")
 
 
 def main(args) -> dict:
@@ -164,11 +189,16 @@ def main(args) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="q20-selfplay-"))
     table_dir, tree = (write_spelling_files(tmp) if args.spelling else (Path(args.table), args.tree and Path(args.tree)))
     table = load_table(table_dir)
+    if tree is not None:
+        from planner.tree import load_tree
+        load_tree(tree, table)              # refuse a stale tree here rather than walk online silently
     entries = pick_keywords(table, args.games, args.seed, args.in_table)
     held: set = set()
     guess_table, guess_tree = table_dir, tree
+    if args.kinds:
+        guess_table, guess_tree = kinds_table(table, args.kinds, tmp)
     if args.holdout > 0:
-        guess_table, held = holdout_table(table, entries, args.holdout, args.seed, tmp)
+        guess_table, held = holdout_table(load_table(guess_table), entries, args.holdout, args.seed, tmp)
         guess_tree = None
     model = Path(args.model) if args.model else None
     cfg = Config(root=tmp, table=table_dir, tree=tree, model=model, table_answers=not args.no_table_answers)

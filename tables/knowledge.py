@@ -144,8 +144,8 @@ def category_questions(wn, universe: pd.DataFrame, prior: np.ndarray, *, min_cou
                        max_questions: int = 4000, zipf=None) -> tuple:
     """(questions DataFrame, F (K, Q) float32) for WordNet categories holding >= ``min_count`` keywords.
 
-    Categories are ranked by how evenly they split the prior mass (binary entropy) after a
-    floor on membership, reworded (:func:`category_text`), deduplicated by text.
+    Categories are taken most general first (membership count, ties by how evenly they split
+    the prior mass), worded by :func:`category_text` (jargon-only ones skipped), deduplicated by text.
     """
     if zipf is None:
         from wordfreq import zipf_frequency
@@ -164,7 +164,6 @@ def category_questions(wn, universe: pd.DataFrame, prior: np.ndarray, *, min_cou
     keep = count >= min_count
     m = np.clip(mass, 1e-12, 1 - 1e-12)
     ent = -(m * np.log2(m) + (1 - m) * np.log2(1 - m))
-    # general categories first: rank by membership count, ties by entropy
     order = [j for j in np.lexsort((-ent, -count)) if keep[j]]
     chosen, texts = [], set()
     for j in order:

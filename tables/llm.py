@@ -475,7 +475,8 @@ class YesNoScorer:
             H = common_prefix_len([last[0], prefix])
             if H > 0:
                 cache = copy.deepcopy(last[1])
-                cache.crop(H)
+                if len(last[0]) > H:
+                    cache.crop(H - len(last[0]))  # a negative count removes tokens (all versions)
         if cache is None:
             cache, H = DynamicCache(), 0
         if H < L:

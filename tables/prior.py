@@ -22,9 +22,9 @@ ZIPF_FLOOR = 1.0
 # Tuned by `python scripts/build_universe.py --tune-prior` on the tune half (seed 0); see README.
 PRIOR_PARAMS = {
     "a_zipf": 0.6, "a_conc": 2.3, "a_part": 0.0, "a_words": -0.75, "a_tag": -0.45, "a_head": 0.75, "a_pop": 1.0,
-    "cat_artifact": 0.75, "cat_food": 0.0, "cat_animal": -1.5, "cat_plant": -0.75, "cat_body": -2.25,
-    "cat_substance": 0.0, "cat_object": 0.0, "cat_phenomenon": 0.5, "cat_document": 0.25,
-    "cat_location": -1.25, "cat_possession": -0.5, "cat_shape": -3.0, "cat_other": -1.0,
+    "cat_artifact": 1.0, "cat_food": 0.25, "cat_animal": -1.25, "cat_plant": -0.5, "cat_body": -1.0,
+    "cat_substance": 0.25, "cat_object": 0.25, "cat_phenomenon": -0.5, "cat_document": 0.75,
+    "cat_location": 0.0, "cat_possession": -0.5, "cat_shape": -1.0, "cat_other": -1.0,
     "cat_country": 1.0, "cat_city": -2.0, "cat_landmark": -2.0, "cat_region": -3.0,
 }
 # Hand-set starting point of the tuning (the tuned values above came from it).
@@ -128,15 +128,20 @@ def prior_report(prior: np.ndarray, idx) -> dict:
             "uniform_log2": float(-math.log2(K))}
 
 
-def tune(feat: pd.DataFrame, idx, params: dict | None = None, names=TUNED, grid=None, sweeps: int = 2) -> dict:
+def tune(feat: pd.DataFrame, idx, params: dict | None = None, names=TUNED, grid=None, sweeps: int = 2,
+         min_members: int = 5) -> dict:
     """Coordinate search maximizing the mean log prior of keywords ``idx``.
 
     Each sweep tries, for each parameter in ``names``, its current value plus each ``grid``
-    offset (default -1 .. 1 in steps of 0.25) and keeps the best. Deterministic.
+    offset (default -1 .. 1 in steps of 0.25) and keeps the best. A category weight ``cat_X``
+    is tuned only when >= ``min_members`` of ``idx`` have category X (else one keyword would
+    set it). Deterministic.
     """
     p = {**PRIOR_PARAMS, **(params or {})}
     grid = np.arange(-1.0, 1.01, 0.25) if grid is None else np.asarray(grid)
     idx = np.asarray(idx, dtype=int)
+    members = feat["category"].iloc[idx].value_counts()
+    names = [n for n in names if not n.startswith("cat_") or members.get(n[4:], 0) >= min_members]
 
     def obj(q):
         s = log_score(feat, q)

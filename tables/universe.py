@@ -112,10 +112,14 @@ def top_category(wn, senses) -> str:
 
 # --- sources --------------------------------------------------------------------------------
 
+_TAXON_WORDS = frozenset("genus family order class phylum subfamily suborder tribe division subclass".split())
+
+
 def _is_taxon(lemma: str, lexname: str) -> bool:
-    """Latin taxon names ("Canis_familiaris", "genus_Canis") of animals and plants."""
-    return lexname in ("noun.animal", "noun.plant") and (lemma[0].isupper() or "_" in lemma and lemma.split("_")[0] in
-                                                         ("genus", "family", "order", "class", "phylum", "subfamily", "suborder", "tribe", "division", "subclass"))
+    """Latin taxon names of animals and plants: ``"Canis_familiaris"``, ``"genus_Canis"``."""
+    if lexname not in ("noun.animal", "noun.plant"):
+        return False
+    return lemma[0].isupper() or lemma.split("_")[0] in _TAXON_WORDS
 
 
 def wordnet_things(wn) -> list:
@@ -289,9 +293,9 @@ def kaggle_entries(wn, rows, country_names: dict) -> list:
             senses, head = resolve(wn, kw)
             out.append(entry(kw, top_category(wn, senses), "kaggle", alts=alts, senses=senses, head_derived=head))
         else:
+            # "place" (1.14.15) does not say which kind: a known country name, else a city
             kind = cat if cat in PLACE_CATEGORIES else ("country" if kw.lower() in country_names else "city")
-            iso = country_names.get(kw.lower(), "")
-            out.append(entry(kw, kind if kind != "place" else "city", "kaggle_place", alts=alts, country=iso))
+            out.append(entry(kw, kind, "kaggle_place", alts=alts, country=country_names.get(kw.lower(), "")))
     return out
 
 

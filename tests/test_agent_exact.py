@@ -36,6 +36,13 @@ KW = "Air Conditioner"
     ("Is the keyword one of the following: fridge, air conditioners?", True),
     ("Is the keyword one of the following? fridge, oven", False),
     ('Is it "air conditioner"?', True),
+    ('Does the keyword start with "AI"?', True),
+    ('Does the keyword start with "AR"?', False),
+    ('Does the keyword start with a letter from "A" to "C"?', True),
+    ("Is the keyword three or more words?", False),
+    ("Is the keyword exactly two words?", True),
+    ("Does the keyword have more than 13 letters (not counting spaces)?", True),
+    ("Does the keyword have more than 14 letters (not counting spaces)?", False),
 ])
 def test_recognised_forms(question, expected):
     assert exact_answer(KW, question) is expected
@@ -49,6 +56,28 @@ def test_recognised_forms(question, expected):
 ])
 def test_other_questions_are_not_answered(question):
     assert exact_answer(KW, question) is None
+
+
+def test_letters_and_words_follow_the_table_definitions():
+    assert exact_answer("T-shirt", "Is the keyword exactly two words?") is True
+    assert exact_answer("T-shirt", "Does the keyword have more than 6 letters?") is False
+
+
+def test_agrees_with_tables_example():
+    """Every spelling/alpha cell of the committed example table, and no other question."""
+    from pathlib import Path
+    from planner.table import load_table
+    d = Path(__file__).resolve().parents[1] / "tables" / "example"
+    if not (d / "P.npy").exists():
+        pytest.skip("tables/example not built")
+    t = load_table(d)
+    for j, (text, kind) in enumerate(zip(t.questions["text"], t.questions["kind"])):
+        for i in range(0, t.K, 7 if kind in ("spelling", "alpha") else 41):
+            a = exact_answer(t.names[i], text)
+            if kind in ("spelling", "alpha"):
+                assert a == bool(t.P[i, j] >= 0.5), (t.names[i], text)
+            else:
+                assert a is None, (t.names[i], text)
 
 
 def test_clean_question():

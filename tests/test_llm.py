@@ -108,12 +108,12 @@ def scorer():
 
 @pytest.mark.llm
 @needs_smol
-@pytest.mark.parametrize("prompt", sorted(PROMPTS))
+@pytest.mark.parametrize("prompt", ["fs", "plain_sub", "sys_sub", "zs"])
 def test_prefix_cache_equals_naive(scorer, prompt):
-    """Several batches (5 questions, batch 2), uneven suffix lengths; fs has a long shared prefix.
+    """Several batches (3 questions, batch 2), uneven suffix lengths; fs has a long shared prefix.
     The second keyword reuses the first one's header cache; a single question caches all but its last token."""
     scorer.prompt = prompt
-    for kw, qs, cat in (("banana", QS, None), ("paris", QS[:3], "place"), ("paris", QS[3:4], None)):
+    for kw, qs, cat in (("banana", QS[:3], None), ("paris", QS[3:5], "place"), ("paris", QS[:1], None)):
         cached = scorer.score(kw, qs, cat)
         assert cached.shape == (len(qs),) and np.all((cached >= 0) & (cached <= 1))
         np.testing.assert_allclose(cached, scorer.score_naive(kw, qs, cat), atol=1e-4)

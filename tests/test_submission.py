@@ -45,6 +45,7 @@ def test_build_and_verify(files, tmp_path, capsys):
     v = res["verify"]
     assert v["statuses"] == ["DONE"] * 4 and v["foreign_modules"] == []
     assert v["rewards"][0] > 0                        # the stand-in table is solved by our answerer
+    assert v["probe_answer"] in ("yes", "no") and v["probe_source"] == "default"   # no model shipped
     assert "verified:" in capsys.readouterr().out
     assert not list(ROOT.glob("*.tar.gz.tmp"))
 

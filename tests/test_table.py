@@ -99,3 +99,9 @@ def test_format_version_checked(saved):
 def test_in_memory_validation():
     with pytest.raises(TableError, match="outside"):
         make_table(["a", "b"], [[0.2], [-0.1]])
+
+
+def test_saved_files_are_world_readable(saved):
+    _, d = saved
+    for f in ("keywords.csv", "questions.csv", "P.npy", "meta.json"):
+        assert (d / f).stat().st_mode & 0o777 == 0o644, f

@@ -82,7 +82,9 @@ class Answerer:
         if scorer is None:
             return None
         try:
-            return scorer.answer(turn.keyword, question[:750], turn.category or None) == "yes"
+            a = self.llm.run(lambda: scorer.answer(turn.keyword, question[:750], turn.category or None),
+                             self.cfg.llm_call_s)
+            return None if a is None else a == "yes"
         except Exception as e:  # noqa: BLE001 - a model error must not cost the game
             log.error("LLM answer failed: %s: %s", type(e).__name__, e)
             return None

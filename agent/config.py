@@ -31,6 +31,7 @@ class Config:
     table_answers: the answerer answers from the table when keyword and question are both in it.
     llm_prompt: prompt variant passed to tables.llm.YesNoScorer.
     llm_wait_s: longest a move waits for the LLM to finish loading before falling back.
+    llm_call_s: longest a move waits for one LLM call (answer or guess) before falling back.
     llm_min_overage_s: below this remaining overage time the agent stops starting LLM calls
         that could overrun a move.
     """
@@ -44,7 +45,8 @@ class Config:
     ood_top: int = 20
     table_answers: bool = True
     llm_prompt: str = "sys_sub"
-    llm_wait_s: float = 45.0
+    llm_wait_s: float = 30.0
+    llm_call_s: float = 20.0
     llm_min_overage_s: float = 30.0
 
     def with_(self, **changes) -> "Config":

@@ -84,9 +84,11 @@ class Agent:
         level("%s/%s took %.2f s; overage left %.0f s", turn.role, turn.turn_type, dt, turn.remaining_overage)
 
     def counts(self) -> dict:
-        """Guess-turn and answer counts by source so far (loads nothing)."""
-        return {"guess": dict(self._guesser.counts) if self._guesser else {},
-                "answer": dict(self._answerer.counts) if self._answerer else {}}
+        """Guess-turn and answer counts by source so far, and every z-score the
+        out-of-universe rule evaluated ("z"); loads nothing."""
+        g, a = self._guesser, self._answerer
+        return {"guess": dict(g.counts) if g else {}, "answer": dict(a.counts) if a else {},
+                "z": list(g.z_log) if g else []}
 
     # --- lazy resources -----------------------------------------------------------------
 

@@ -102,10 +102,11 @@ class Guesser:
         if scorer is None:
             return None
         try:
-            raw = scorer.generate(guess_prompt(turn), max_new_tokens=12)
+            raw = self.llm.run(lambda: scorer.generate(guess_prompt(turn), max_new_tokens=12), self.cfg.llm_call_s)
         except Exception as e:  # noqa: BLE001 - fall back to the table's guess
             log.error("LLM guess failed: %s: %s", type(e).__name__, e)
             return None
+        raw = raw or ""
         g = clean_guess(raw)
         if not g or normalize(g) in {normalize(x) for x in turn.guesses}:
             log.info("LLM guess %r unusable; table guess instead", raw[:80])
@@ -134,4 +135,4 @@ def clean_guess(raw: str) -> str:
     line = (raw or "").strip().split("\n")[0]
     line = re.sub(r"^(?:the )?(?:keyword|answer|guess)(?: is)?\s*[:\-]?\s*", "", line, flags=re.IGNORECASE)
     line = line.strip(" \t\"'`*.,;:!?()[]")
-    return line[:MAX_GUESS] if re.search(r"[A-Za-z]", line) else ""
+    return line[:MAX_GUESS] if len(re.findall(r"[A-Za-z]", line)) >= 2 else ""

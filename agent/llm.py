@@ -28,12 +28,16 @@ def weights_bytes(model_dir: Path) -> int:
 def scorer_options(model_dir: Path, cuda: bool, environ=None) -> dict:
     """YesNoScorer keyword arguments for this machine.
 
-    CPU: float32 (the scorer's default). CUDA: float16 (the T4 has no fast bfloat16), and
-    bitsandbytes 4-bit when the weights exceed FOUR_BIT_BYTES; ``Q20_LLM_4BIT=0/1`` overrides.
+    CPU: float32 (the scorer's default) on ONE torch thread (``Q20_LLM_THREADS`` overrides):
+    on 2 busy cores SmolLM2's guess generation took 1.5 s steadily with 1 thread and 3-14 s
+    with 2 (threads spin at barriers while descheduled), and a move must stay predictable.
+    CUDA: float16 (the T4 has no fast bfloat16), and bitsandbytes 4-bit when the weights
+    exceed FOUR_BIT_BYTES; ``Q20_LLM_4BIT=0/1`` overrides.
     """
     environ = os.environ if environ is None else environ
     if not cuda:
-        return {}
+        threads = environ.get("Q20_LLM_THREADS", "").strip()
+        return {"num_threads": int(threads) if threads.isdigit() and int(threads) > 0 else 1}
     four = weights_bytes(model_dir) > FOUR_BIT_BYTES
     if environ.get("Q20_LLM_4BIT", "").strip() in ("0", "1"):
         four = environ["Q20_LLM_4BIT"].strip() == "1"
@@ -46,7 +50,7 @@ def load_scorer(model_dir: Path, prompt: str):
 
     from tables.llm import YesNoScorer
     opts = scorer_options(Path(model_dir), torch.cuda.is_available())
-    log.info("loading LLM %s with %s", model_dir, opts or "CPU defaults")
+    log.info("loading LLM %s with %s", model_dir, opts)
     return YesNoScorer(str(model_dir), prompt=prompt, **opts)
 
 
@@ -61,6 +65,7 @@ class LazyLLM:
         self._error: str | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._busy: threading.Thread | None = None
         self.load_seconds: float | None = None
 
     @property
@@ -83,7 +88,9 @@ class LazyLLM:
     def _load(self) -> None:
         t0 = time.perf_counter()
         try:
-            self._scorer = self._loader(self.model_dir, self.prompt)
+            scorer = self._loader(self.model_dir, self.prompt)
+            warm_up(scorer)
+            self._scorer = scorer                 # published only once warm: get() waits for both
             self.load_seconds = time.perf_counter() - t0
             log.info("LLM loaded from %s in %.1f s", self.model_dir, self.load_seconds)
         except Exception as e:  # noqa: BLE001 - a broken model must not break the agent
@@ -102,8 +109,62 @@ class LazyLLM:
             log.warning("LLM still loading after %.1f s; falling back for this move", wait_s)
         return self._scorer
 
+    def join(self, timeout_s: float) -> None:
+        """Wait (bounded) for the load and any timed-out call still running, e.g. before exit:
+        a torch call alive at interpreter shutdown aborts the process."""
+        for t in (self._thread, self._busy):
+            if t is not None:
+                t.join(timeout=timeout_s)
+
+    def run(self, fn, timeout_s: float):
+        """``fn()`` (a call on the scorer) in a daemon thread, waiting at most ``timeout_s``.
+
+        Returns its value; None when it timed out (logged; the call finishes in the
+        background) or when an earlier timed-out call is still running. Exceptions propagate.
+        """
+        if self._busy is not None and self._busy.is_alive():
+            log.warning("an earlier LLM call is still running; falling back for this move")
+            return None
+        box: dict = {}
+
+        def target():
+            try:
+                box["value"] = fn()
+            except Exception as e:  # noqa: BLE001 - re-raised in the caller's thread
+                box["error"] = e
+
+        t = threading.Thread(target=target, name="q20-llm-call", daemon=True)
+        t.start()
+        t.join(timeout=max(0.0, timeout_s))
+        if t.is_alive():
+            self._busy = t
+            log.warning("LLM call exceeded %.1f s; falling back for this move", timeout_s)
+            return None
+        if "error" in box:
+            raise box["error"]
+        return box.get("value")
+
+
+def warm_up(scorer) -> None:
+    """One tiny score and generate call: the first call of each costs seconds (measured 8 s
+    for SmolLM2's first generate on 2 busy cores), better spent here than inside a move."""
+    for name, args in (("score", ("apple", ["Is it a fruit?"])), ("generate", ("Say yes.",))):
+        fn = getattr(scorer, name, None)
+        if fn is None:
+            continue
+        try:
+            fn(*args, **({"max_new_tokens": 2} if name == "generate" else {}))
+        except Exception as e:  # noqa: BLE001 - a failed warm-up is only slower
+            log.warning("LLM warm-up %s failed: %s: %s", name, type(e).__name__, e)
+
 
 _SHARED: dict[tuple, LazyLLM] = {}
+
+
+def join_all(timeout_s: float = 60.0) -> None:
+    """``join`` every process-wide LazyLLM (scripts call this before exiting)."""
+    for llm in _SHARED.values():
+        llm.join(timeout_s)
 
 
 def shared_llm(model_dir, prompt: str) -> LazyLLM:

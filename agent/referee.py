@@ -33,7 +33,8 @@ class GameResult:
 
     solved: team 1's guesser named the keyword; round: the round it did (else None);
     rewards/statuses: the referee's, for the four agents; errors: indices of agents that
-    ended in ERROR/TIMEOUT; move_s: {agent index: [durations of its moves in seconds]}.
+    ended in ERROR/TIMEOUT; move_s: {agent index: [durations of its moves in seconds]};
+    stderr: {agent index: [non-empty stderr of its moves]} (the referee captures agent logs).
     """
     keyword: str
     solved: bool
@@ -45,6 +46,7 @@ class GameResult:
     answers: list = field(default_factory=list)
     guesses: list = field(default_factory=list)
     move_s: dict = field(default_factory=dict)
+    stderr: dict = field(default_factory=dict)
 
 
 def play_game(entry: dict, agents: list) -> GameResult:
@@ -62,16 +64,19 @@ def play_game(entry: dict, agents: list) -> GameResult:
     solved = bool(rewards[0] and rewards[0] > 0 and statuses[0] == "DONE" and guesses
                   and referee().keyword_guessed(guesses[-1]))
     move_s: dict[int, list] = {i: [] for i in range(4)}
+    stderr: dict[int, list] = {i: [] for i in range(4)}
     for step in env.logs:
         for i, lg in enumerate(step or []):
             if isinstance(lg, dict) and "duration" in lg:
                 move_s[i].append(lg["duration"])
+                if lg.get("stderr", "").strip():
+                    stderr[i].append(lg["stderr"])
     return GameResult(
         keyword=entry["keyword"], solved=solved, round=len(guesses) if solved else None,
         rewards=rewards, statuses=statuses,
         errors=[i for i, s in enumerate(statuses) if s in ("ERROR", "TIMEOUT")],
         questions=list(obs.get("questions", [])), answers=list(obs.get("answers", [])),
-        guesses=guesses, move_s=move_s,
+        guesses=guesses, move_s=move_s, stderr=stderr,
     )
 
 

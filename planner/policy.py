@@ -17,6 +17,19 @@ from planner.matching import GuessIndex
 
 SCORE_TIE = 1e-5     # bits
 GUESS_TIE = 1e-9     # relative
+SUPPORT_MASS = 1e-6  # belief mass a row may drop before scoring (keywords below SUPPORT_MASS / K)
+GATHER_SHARE = 0.5   # score on a gathered row subset when the batch's support is below this share of K
+
+
+def truncate(W: np.ndarray, mass: float = SUPPORT_MASS) -> tuple[np.ndarray, np.ndarray]:
+    """Drop, per row, the keywords with weight below mass / K (at most ``mass`` in all), renormalize.
+
+    W: (B, K) -> (Wt (B, R), rows (R,)): the batch's surviving keyword indices and the beliefs
+    restricted to them. A row's result does not depend on the other rows of the batch.
+    """
+    keep = W >= mass / W.shape[1]
+    rows = np.flatnonzero(keep.any(axis=0))
+    return normalize(np.where(keep[:, rows], W[:, rows], 0.0)), rows
 
 
 class Policy:
@@ -36,9 +49,12 @@ class Policy:
     def _likelihood(self, P):
         return likelihood_matrix(P, self.eps)
 
-    def scores(self, W: np.ndarray) -> np.ndarray:
-        """W: (B, K) beliefs -> (B, Q) scores, higher is better."""
+    def scores(self, W: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """W: (B, R) beliefs over keyword rows ``rows`` (default all K) -> (B, Q) scores, higher is better."""
         raise NotImplementedError
+
+    def _rows(self, M: np.ndarray, rows):
+        return M if rows is None else M[rows]
 
     def choose(self, W: np.ndarray, asked: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """W: (B, K); asked: (B, Q) bool. Returns (questions (B,), best scores (B,)).
@@ -46,9 +62,16 @@ class Policy:
         Already asked questions are excluded (a real answerer repeats its answer, so a repeat
         carries no information). Scores within SCORE_TIE of the best
         count as tied (float rounding differs between batch sizes); ties go to the lowest index.
+        Beliefs are truncated first (:func:`truncate`): deep in a game the product over a few
+        thousand surviving keywords replaces the one over all K.
         """
         W = np.atleast_2d(W)
-        s = self.scores(W.astype(np.float32, copy=False))
+        Wt, rows = truncate(np.asarray(W, dtype=np.float64))
+        if len(rows) > GATHER_SHARE * W.shape[1]:               # most rows survive: no gather
+            full = np.zeros(W.shape, dtype=np.float32)
+            full[:, rows] = Wt
+            Wt, rows = full, None
+        s = self.scores(Wt.astype(np.float32, copy=False), rows)
         s = np.where(np.atleast_2d(asked), -np.inf, s)
         best = s.max(axis=1, keepdims=True)
         q = np.argmax(s >= best - SCORE_TIE, axis=1)
@@ -75,8 +98,8 @@ class EntropyPolicy(Policy):
         super().__init__(table, eps, seed)
         self.HL = binary_entropy(self.L)
 
-    def scores(self, W):
-        return information_gain(W, self.L, self.HL)
+    def scores(self, W, rows=None):
+        return information_gain(W, self._rows(self.L, rows), self._rows(self.HL, rows))
 
 
 class HardPolicy(Policy):
@@ -85,8 +108,8 @@ class HardPolicy(Policy):
     def _likelihood(self, P):
         return (np.asarray(P) >= 0.5).astype(np.float32)
 
-    def scores(self, W):
-        return even_split_score(W, self.L)
+    def scores(self, W, rows=None):
+        return even_split_score(W, self._rows(self.L, rows))
 
 
 class RandomPolicy(Policy):
@@ -96,7 +119,7 @@ class RandomPolicy(Policy):
         super().__init__(table, eps, seed)
         self.order_score = np.random.default_rng(seed).random(table.Q).astype(np.float32)
 
-    def scores(self, W):
+    def scores(self, W, rows=None):
         return np.broadcast_to(self.order_score, (W.shape[0], self.order_score.size))
 
 

@@ -135,6 +135,9 @@ try:
 except Exception as e:
     probe = f"exception {e!r}"
 probe_s = round(time.time() - t1, 2)
+llm = sys.modules.get("agent.llm")
+if llm:
+    llm.join_all(120)          # a torch thread alive at exit would abort this process
 core = sys.modules.get("agent.core")
 agents = list(core._DEFAULT.values()) if core else []
 probe_source = agents[0].answerer().last_source if agents else None

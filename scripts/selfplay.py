@@ -111,26 +111,28 @@ def play_mode(name, entries, guesser, answerer, held: set, verbose: bool) -> dic
 
     rows = []
     for e in entries:
-        g_before = guesser.counts()["guess"]
-        z_before = len(guesser._guesser.z_log) if guesser._guesser else 0
-        t0 = time.perf_counter()
+        before, t0 = guesser.counts(), time.perf_counter()
         r = play_game(e, [guesser, answerer, passive_guesser, passive_answerer])
-        g_after = guesser.counts()["guess"]
-        ood = g_after.get("ood", 0) - g_before.get("ood", 0)
-        last = guesser.guesser().last_ood if guesser.guesser() else None
-        z = None if last is None or last.best_z != last.best_z else round(last.best_z, 2)
-        zs = guesser._guesser.z_log[z_before:] if guesser._guesser else []
-        min_z = round(min(zs), 2) if zs else None
-        llm = g_after.get("llm", 0) - g_before.get("llm", 0)
-        rows.append({"keyword": e["keyword"], "held_out": e["keyword"] in held, "solved": r.solved,
-                     "round": r.round, "errors": r.errors, "ood_turns": ood, "llm_guesses": llm,
-                     "final_z": z, "min_z": min_z,
-                     "guesser_s": r.move_s[0], "answerer_s": r.move_s[1], "game_s": time.perf_counter() - t0,
-                     "last_guess": r.guesses[-1] if r.guesses else ""})
+        rows.append(game_row(e, r, before, guesser.counts(), e["keyword"] in held, time.perf_counter() - t0))
         if verbose:
+            w = rows[-1]
             print(f"  [{name}] {e['keyword']!r:28} {'solved r%-2d' % r.round if r.solved else 'unsolved':11} "
-                  f"ood_turns={ood} z={z} llm={llm} errors={r.errors} last={rows[-1]['last_guess']!r}", flush=True)
+                  f"ood_turns={w['ood_turns']} min_z={w['min_z']} llm={w['llm_guesses']} errors={r.errors} "
+                  f"last={w['last_guess']!r}", flush=True)
     return summarize(name, rows)
+
+
+def game_row(e, r, before: dict, after: dict, held_out: bool, seconds: float) -> dict:
+    """One game's row: result, out-of-universe turns and z-scores, LLM use, move times."""
+    zs = after["z"][len(before["z"]):]
+    delta = {k: after["guess"].get(k, 0) - before["guess"].get(k, 0) for k in ("ood", "llm")}
+    slow = ("LLM call exceeded", "LLM still loading", "still running")
+    return {"keyword": e["keyword"], "held_out": held_out, "solved": r.solved, "round": r.round,
+            "errors": r.errors, "ood_turns": delta["ood"], "llm_guesses": delta["llm"],
+            "final_z": round(zs[-1], 2) if zs else None, "min_z": round(min(zs), 2) if zs else None,
+            "llm_fallbacks": sum(m in t for t in r.stderr[0] for m in slow),
+            "guesser_s": r.move_s[0], "answerer_s": r.move_s[1], "game_s": seconds,
+            "last_guess": r.guesses[-1] if r.guesses else ""}
 
 
 def summarize(name, rows) -> dict:
@@ -157,6 +159,7 @@ def summarize(name, rows) -> dict:
         "fire_rate_by_z": {t: [sum(r["min_z"] is not None and r["min_z"] < t for r in rows_)
                                for rows_ in (in_rows, out_rows)] for t in (-1.5, -2.0, -2.5, -3.0, -3.5)},
         "llm_guesses": sum(r["llm_guesses"] for r in rows),
+        "llm_guess_fallbacks": sum(r["llm_fallbacks"] for r in rows),
     }
 
 
@@ -176,7 +179,8 @@ def print_summary(s: dict, answer_counts: dict) -> None:
           f"on table keywords, {s['ood_fired_games_held_out']}/{s['held_out_games']} held-out "
           f"(held-out solved {s['held_out_solved']}); median z at the last guess: table "
           f"{s['median_final_z_in_table']}, held-out {s['median_final_z_held_out']}; "
-          f"games that would fire at z threshold t (table, held-out): {s['fire_rate_by_z']}; LLM guesses {s['llm_guesses']}; answers by source {answer_counts}")
+          f"games that would fire at z threshold t (table, held-out): {s['fire_rate_by_z']}; LLM guesses {s['llm_guesses']} "
+          f"(LLM too slow or loading on {s['llm_guess_fallbacks']} turns); answers by source {answer_counts}")
 
 
 def main(args) -> dict:
@@ -220,6 +224,8 @@ def main(args) -> dict:
         counts = answerer.counts()["answer"]
         print_summary(s, counts)
         out["modes"].append({**s, "answer_sources": counts})
+    from agent.llm import join_all
+    join_all()
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=1, default=str))
     return out

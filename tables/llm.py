@@ -382,15 +382,21 @@ class YesNoScorer:
     batch_size : questions per forward pass
     num_threads : torch CPU threads (set process-wide when given)
     reduce : "sum" or "logsumexp", see :func:`yes_probability`
+    cache_mode : how :meth:`score` runs suffixes after the cached prefix: "packed" (one sequence,
+        block-causal mask, prefix KV shared; fastest) or "padded" (left-padded batch, prefix KV
+        broadcast to every row)
     """
 
     def __init__(self, model_dir, prompt="sys_sub", device=None, dtype=None, load_in_4bit=False,
-                 batch_size=32, num_threads=None, reduce="sum"):
+                 batch_size=32, num_threads=None, reduce="sum", cache_mode="packed"):
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         if prompt not in PROMPTS:
             raise ValueError(f"unknown prompt {prompt!r}; known: {sorted(PROMPTS)}")
+        if cache_mode not in ("packed", "padded"):
+            raise ValueError(f"cache_mode must be 'packed' or 'padded', got {cache_mode!r}")
+        self.cache_mode = cache_mode
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -508,6 +514,33 @@ class YesNoScorer:
             past.layers[i].values = v.expand(B, -1, -1, -1)
         return past
 
+    def _packed_logits(self, chunk: list, cache, L: int) -> np.ndarray:
+        """Last-token logits (B, V) of B suffixes packed into ONE sequence after the prefix cache.
+
+        Each suffix attends to the L prefix positions and causally to its own tokens only (a custom
+        4D boolean mask), with positions L, L+1, ... restarting per suffix; the prefix KV is used
+        once, never replicated per row.
+        """
+        torch = self._torch
+        lens = np.array([len(c) for c in chunk])
+        T = int(lens.sum())
+        ends = np.cumsum(lens)  # (B,)
+        seg = np.repeat(np.arange(len(chunk)), lens)  # (T,) suffix index of each token
+        pos = np.concatenate([np.arange(n) for n in lens]) + L  # (T,)
+        same = seg[:, None] == seg[None, :]
+        causal = np.arange(T)[:, None] >= np.arange(T)[None, :]
+        mask = np.concatenate([np.ones((T, L), dtype=bool), same & causal], axis=1)  # (T, L + T)
+        ids = np.concatenate(chunk)[None]  # (1, T)
+        t = lambda a: torch.as_tensor(a, device=self.device)  # noqa: E731
+        past = self._view_cache(cache, 1, L)
+        with torch.inference_mode():
+            last = t(ends - 1)  # (B,) index of each suffix's last token
+            keep = {"logits_to_keep": last} if self._keep_kw else {}
+            out = self.model(input_ids=t(ids), attention_mask=t(mask)[None, None], position_ids=t(pos[None]),
+                             use_cache=True, **{self._cache_kw: past}, **keep)
+            logits = out.logits[0] if keep else out.logits[0, last]  # (B, V)
+        return logits.float().cpu().numpy()
+
     def score(self, keyword: str, questions, category: str | None = None) -> np.ndarray:
         """(n,) P(yes) for each question about ``keyword``.
 
@@ -525,6 +558,12 @@ class YesNoScorer:
             return self.score_naive(keyword, questions, category)
         cache = self._prefix_cache(seqs[0][:L])
         out = np.empty(len(seqs), dtype=np.float64)
+        if self.cache_mode == "packed":
+            for s in range(0, len(seqs), self.batch_size):
+                chunk = [q[L:] for q in seqs[s:s + self.batch_size]]
+                logits = self._packed_logits(chunk, cache, L)
+                out[s:s + len(chunk)] = yes_probability(logits, self.yes_ids, self.no_ids, self.reduce)
+            return out
         for s in range(0, len(seqs), self.batch_size):
             chunk = [q[L:] for q in seqs[s:s + self.batch_size]]
             ids, mask, pos = left_pad(chunk, self.pad_id)  # (B, S)

@@ -158,29 +158,50 @@ def source_fidelity(knowledge, answers, mask, **kw) -> pd.DataFrame:
 # --- calibration --------------------------------------------------------------------------------
 
 
-def _logit(p):
-    p = np.clip(np.asarray(p, dtype=np.float64), 1e-6, 1 - 1e-6)
+def _logit(p, eps: float = 1e-12):
+    p = np.clip(np.asarray(p, dtype=np.float64), eps, 1 - eps)
     return np.log(p) - np.log1p(-p)
 
 
-def fit_platt(p, y, l2: float = 1e-3, iters: int = 50) -> tuple[float, float]:
-    """Platt scaling: (a, b) with P(y=1 | p) = sigmoid(a * logit(p) + b), by Newton's method.
+def _platt_loss(w, X, y, l2, w0):
+    z = X @ w
+    # mean negative log-likelihood of sigmoid(z), stable: log(1 + e^z) - y z
+    return float(np.mean(np.logaddexp(0, z) - y * z) + 0.5 * l2 * np.sum((w - w0) ** 2))
 
-    p: (n,) raw P(yes); y: (n,) 0/1 reference answers; ``l2`` keeps it finite on separable data.
+
+def fit_platt(p, y, l2: float = 1e-2, iters: int = 100) -> tuple[float, float]:
+    """Platt scaling: (a, b) with P(y=1 | p) = sigmoid(a * logit(p) + b).
+
+    p: (n,) raw P(yes); y: (n,) 0/1 reference answers. Minimizes the mean log-loss plus
+    ``l2``/2 * ((a - 1)^2 + b^2) (shrinks toward the identity map, keeps separable or degenerate
+    data finite) by Newton's method with step halving.
     """
     x = _logit(p)
     y = np.asarray(y, dtype=np.float64)
     if len(x) != len(y) or len(x) == 0:
         raise ValueError(f"need equal, non-empty p and y; got {len(x)} and {len(y)}")
-    w = np.array([1.0, 0.0])
     X = np.stack([x, np.ones_like(x)], axis=1)  # (n, 2)
+    w0 = np.array([1.0, 0.0])
+    w = w0.copy()
+    loss = _platt_loss(w, X, y, l2, w0)
+    n = len(y)
     for _ in range(iters):
         q = 1 / (1 + np.exp(-np.clip(X @ w, -500, 500)))
-        g = X.T @ (q - y) + l2 * w
-        H = (X * (q * (1 - q))[:, None]).T @ X + l2 * np.eye(2)
+        g = X.T @ (q - y) / n + l2 * (w - w0)
+        H = (X * (q * (1 - q))[:, None]).T @ X / n + l2 * np.eye(2)
         step = np.linalg.solve(H, g)
-        w -= step
-        if np.abs(step).max() < 1e-10:
+        t = 1.0
+        while t > 1e-8:
+            new = w - t * step
+            new_loss = _platt_loss(new, X, y, l2, w0)
+            if new_loss <= loss:
+                break
+            t /= 2
+        else:
+            break
+        w, done = new, loss - new_loss < 1e-12
+        loss = new_loss
+        if done:
             break
     return float(w[0]), float(w[1])
 

@@ -174,7 +174,7 @@ def test_out_of_universe_guess_comes_from_llm(cfg, tmp_path):
     assert me(obs) == "Zebra finch"
     g = me.guesser()
     assert g.last_ood.fired and g.counts["llm"] == 1
-    assert "Wrong guesses so far" in scorer.prompts[0] and qs[0] in scorer.prompts[0]
+    assert "Wrong guesses so far" in scorer.prompts[-1] and qs[0] in scorer.prompts[-1]
     obs["remainingOverageTime"] = 5                       # no time left for the LLM: table guess
     assert me(obs) in g.names
 
@@ -189,7 +189,7 @@ def test_in_universe_history_does_not_fire(cfg):
 def test_clean_guess():
     assert clean_guess('Keyword: "Alarm clock".\nBecause...') == "Alarm clock"
     assert clean_guess("The answer is: guinea pig!") == "guinea pig"
-    assert clean_guess("...") == "" and clean_guess("") == ""
+    assert clean_guess("...") == "" and clean_guess("") == "" and clean_guess("B") == ""
     assert len(clean_guess("a" * 500)) == 100
 
 
@@ -203,6 +203,48 @@ def test_move_times_are_small(cfg):
 def test_scorer_options(tmp_path):
     from agent.llm import scorer_options
     (tmp_path / "model.safetensors").write_bytes(b"0" * 10)
-    assert scorer_options(tmp_path, cuda=False) == {}
+    assert scorer_options(tmp_path, cuda=False, environ={}) == {"num_threads": 1}
+    assert scorer_options(tmp_path, cuda=False, environ={"Q20_LLM_THREADS": "4"}) == {"num_threads": 4}
     assert scorer_options(tmp_path, cuda=True, environ={}) == {"device": "cuda", "dtype": "float16", "load_in_4bit": False}
     assert scorer_options(tmp_path, cuda=True, environ={"Q20_LLM_4BIT": "1"})["load_in_4bit"] is True
+
+
+def test_slow_llm_call_falls_back(cfg, tmp_path):
+    """An LLM call past llm_call_s gives the fallback answer in time, and the next move skips it."""
+    import time
+
+    class Slow(StubScorer):
+        def answer(self, keyword, question, category=None):
+            time.sleep(1.0)
+            return "yes"
+
+    me, _ = _with_llm(cfg.with_(llm_call_s=0.2), tmp_path, Slow())
+    obs = {"turnType": "answer", "role": "answerer", "keyword": "Anvil", "questions": ["Is it made of metal?"],
+           "answers": [], "guesses": []}
+    t = time.perf_counter()
+    assert me(obs) == "no" and me(obs) == "no"
+    assert time.perf_counter() - t < 0.9
+    assert me.counts()["answer"]["default"] == 2
+    time.sleep(1.0)
+    me.cfg = me.cfg.with_(llm_call_s=5.0)
+    me.answerer().cfg = me.cfg
+    assert me(obs) == "yes"
+
+
+def test_llm_timeout_returns_none_and_guess_falls_back(cfg, tmp_path):
+    """A generate call past llm_call_s: the table's guess, no exception."""
+    import time
+
+    class SlowGen(StubScorer):
+        def generate(self, prompt, max_new_tokens=16):
+            if max_new_tokens > 2:          # not the warm-up call
+                time.sleep(1.0)
+            return "Zebra finch"
+
+    me, llm = _with_llm(cfg.with_(llm_call_s=0.2), tmp_path, SlowGen())
+    qs = [f"Does the keyword start with the letter {c}?" for c in "ABCDEFGHIJ"]
+    obs = {"turnType": "guess", "role": "guesser", "questions": qs, "answers": ["yes"] * 10,
+           "guesses": ["x"] * 9, "remainingOverageTime": 300}
+    assert me(obs) in me.guesser().names and me(obs) in me.guesser().names
+    assert me.stats["errors"] == 0
+    llm.join(5)

@@ -108,11 +108,12 @@ def scorer():
 
 @pytest.mark.llm
 @needs_smol
-@pytest.mark.parametrize("prompt", ["fs", "plain_sub", "sys_sub", "zs"])
-def test_prefix_cache_equals_naive(scorer, prompt):
+@pytest.mark.parametrize("prompt,mode", [("fs", "packed"), ("plain_sub", "padded"), ("plain_sub", "packed"),
+                                         ("sys_sub", "packed"), ("sys_sub", "padded"), ("zs", "packed")])
+def test_prefix_cache_equals_naive(scorer, prompt, mode):
     """Several batches (3 questions, batch 2), uneven suffix lengths; fs has a long shared prefix.
     The second keyword reuses the first one's header cache; a single question caches all but its last token."""
-    scorer.prompt = prompt
+    scorer.prompt, scorer.cache_mode = prompt, mode
     for kw, qs, cat in (("banana", QS[:3], None), ("paris", QS[3:5], "place"), ("paris", QS[:1], None)):
         cached = scorer.score(kw, qs, cat)
         assert cached.shape == (len(qs),) and np.all((cached >= 0) & (cached <= 1))
@@ -122,7 +123,7 @@ def test_prefix_cache_equals_naive(scorer, prompt):
 @pytest.mark.llm
 @needs_smol
 def test_answer_generate_and_tokens(scorer):
-    scorer.prompt = "plain_sub"
+    scorer.prompt, scorer.cache_mode = "plain_sub", "packed"
     assert scorer.answer("paris", "Is it a city?") in ("yes", "no")
     assert scorer.score("paris", []).shape == (0,)
     assert len(scorer.yes_ids) >= 2 and not set(scorer.yes_ids) & set(scorer.no_ids)
@@ -148,5 +149,7 @@ def test_scorer_errors(tmp_path):
 
     with pytest.raises(ValueError, match="unknown prompt"):
         YesNoScorer(tmp_path, prompt="nope")
+    with pytest.raises(ValueError, match="cache_mode"):
+        YesNoScorer(tmp_path, cache_mode="nope")
     with pytest.raises(FileNotFoundError, match="no config.json"):
         YesNoScorer(tmp_path)

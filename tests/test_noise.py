@@ -170,3 +170,17 @@ def test_combine():
     np.testing.assert_allclose(t2.P, np.clip(kn.P, 1e-3, 1 - 1e-3))
     with pytest.raises(ValueError, match="no row for question"):
         combine(kn, fid.iloc[:2])
+
+
+def test_platt_degenerate_inputs_stay_finite():
+    """Squashed scores (all ~1e-10, as summed-logit softmaxes give) and constant labels."""
+    rng = np.random.default_rng(2)
+    p = 10.0 ** rng.uniform(-12, -8, 300)
+    y = rng.random(300) < 0.1
+    with np.errstate(over="raise", invalid="raise", divide="raise"):  # underflow to 0 is benign
+        a, b = fit_platt(p, y)
+        cal = calibrate(p, y)
+    assert np.isfinite([a, b]).all() and abs(a) < 10
+    assert cal.ece_calibrated < cal.ece_raw
+    a, b = fit_platt(np.full(10, 0.3), np.zeros(10))
+    assert np.isfinite([a, b]).all() and apply_platt(0.3, a, b) < 0.3

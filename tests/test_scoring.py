@@ -13,11 +13,10 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from planner.table import make_table, save_table
-from tables.scoring import (Job, ScorerSpec, ScoringError, assemble, load_answers, read_keywords,
+from tables.scoring import (Job, ScorerSpec, ScoringError, load_answers, read_keywords,
                             read_questions, run_job, sample_rows)
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -4,7 +4,7 @@ STAMP   := .venv/.q20-installed
 OUT     := out
 DEMO    := $(OUT)/demo
 
-.PHONY: .venv test test-all demo bench results play universe clean
+.PHONY: .venv test test-all demo bench results play universe submission selfplay clean
 
 .venv: $(STAMP)
 
@@ -45,6 +45,16 @@ universe: .venv
 		(.venv/bin/pip download -q --no-deps kaggle-environments==$$v -d $(KX)/$$v && \
 		 cd $(KX)/$$v && unzip -q -o kaggle_environments-$$v-*.whl 'kaggle_environments/envs/llm_20_questions/*'); done
 	$(PY) scripts/build_universe.py --out build/real --kaggle $(KX)/1.14.15 --kaggle $(KX)/1.14.11
+
+# The Kaggle tarball (example table, its tree, SmolLM2 as answerer/final guesser), self-verified
+# through the real referee; and self-play of 50 public keywords through the referee.
+submission: .venv $(SMOL)
+	$(PY) scripts/fit_tree.py --table $(EXAMPLE) --out $(OUT)/submission/tree.npz --json
+	$(PY) scripts/make_submission.py --out $(OUT)/submission.tar.gz --table $(EXAMPLE) --tree $(OUT)/submission/tree.npz --model models/smollm2 --compresslevel 1
+
+selfplay: .venv
+	$(PY) scripts/fit_tree.py --table $(EXAMPLE) --out $(OUT)/selfplay/tree.npz --json
+	$(PY) scripts/selfplay.py --table $(EXAMPLE) --tree $(OUT)/selfplay/tree.npz --games 50 --json $(OUT)/selfplay/summary.json
 
 results: .venv
 	$(PY) scripts/results.py

@@ -10,9 +10,18 @@ import numpy as np
 _TINY = 1e-12
 
 
-def binary_entropy(p: np.ndarray) -> np.ndarray:
-    """Elementwise H2(p) in bits, 0 at p in {0, 1}; same shape and float dtype as p."""
+def binary_entropy(p: np.ndarray, chunk_rows: int = 4096) -> np.ndarray:
+    """Elementwise H2(p) in bits, 0 at p in {0, 1}; same shape and float dtype as p.
+
+    A 2-D input is processed in blocks of ``chunk_rows`` rows, so the temporaries stay small
+    (a 118k x 3.3k table needs one output array, not five).
+    """
     p = np.asarray(p)
+    if p.ndim == 2 and p.shape[0] > chunk_rows:
+        out = np.empty(p.shape, dtype=p.dtype if np.issubdtype(p.dtype, np.floating) else np.float64)
+        for s in range(0, p.shape[0], chunk_rows):
+            out[s:s + chunk_rows] = binary_entropy(p[s:s + chunk_rows])
+        return out
     dt = p.dtype if np.issubdtype(p.dtype, np.floating) else np.float64
     q = np.clip(p.astype(dt, copy=False), _TINY, 1 - _TINY)
     h = -(q * np.log2(q) + (1 - q) * np.log2(1 - q))

@@ -24,6 +24,7 @@ import pandas as pd
 FORMAT_VERSION = 1
 KEYWORD_COLUMNS = ["keyword", "alts", "category", "prior"]
 QUESTION_COLUMNS = ["id", "text", "kind"]
+_CHUNK_ROWS = 8192        # rows per block when scanning P
 
 
 class TableError(ValueError):
@@ -74,7 +75,7 @@ class Table:
             h.update(np.ascontiguousarray(self.prior).tobytes())
             h.update(self.questions[QUESTION_COLUMNS].to_json(orient="values").encode())
             h.update(str(self.P.shape).encode())
-            h.update(np.ascontiguousarray(self.P, dtype=np.float32).tobytes())
+            h.update(memoryview(np.ascontiguousarray(self.P, dtype=np.float32)).cast("B"))   # no copy
             self._hash = h.hexdigest()
         return self._hash
 
@@ -126,17 +127,21 @@ def validate(table: Table, source: str = "<memory>") -> None:
         kw["prior"] = prior / prior.sum()
     if not np.issubdtype(P.dtype, np.floating):
         raise TableError(f"{pfile}: dtype {P.dtype} is not floating point")
-    nan = np.isnan(P)
-    if nan.any():
-        k, q = _first_bad(nan)
-        raise TableError(f"{pfile}: row {k} ({kw['keyword'].iloc[k]!r}), column {q} ({qs['id'].iloc[q]!r}): value nan")
-    out = (P < 0) | (P > 1)
-    if out.any():
-        k, q = _first_bad(out)
-        raise TableError(
-            f"{pfile}: row {k} ({kw['keyword'].iloc[k]!r}), column {q} ({qs['id'].iloc[q]!r}): "
-            f"value {float(P[k, q])!r} outside [0, 1]"
-        )
+    for start in range(0, P.shape[0], _CHUNK_ROWS):          # row blocks: no full-size temporaries
+        block = P[start:start + _CHUNK_ROWS]
+        nan = np.isnan(block)
+        if nan.any():
+            k, q = _first_bad(nan)
+            k += start
+            raise TableError(f"{pfile}: row {k} ({kw['keyword'].iloc[k]!r}), column {q} ({qs['id'].iloc[q]!r}): value nan")
+        out = (block < 0) | (block > 1)
+        if out.any():
+            k, q = _first_bad(out)
+            k += start
+            raise TableError(
+                f"{pfile}: row {k} ({kw['keyword'].iloc[k]!r}), column {q} ({qs['id'].iloc[q]!r}): "
+                f"value {float(P[k, q])!r} outside [0, 1]"
+            )
 
 
 # --- reading and writing ------------------------------------------------------------------

@@ -51,3 +51,8 @@ def test_even_split_prefers_halving():
     L = np.array([[1, 1, 1], [1, 0, 0], [0, 0, 0], [0, 1, 0]], dtype=float)
     s = even_split_score(np.full(4, 0.25), L)
     assert np.argmax(s) in (0, 1) and s[2] == -0.25
+
+
+def test_chunked_entropy_equals_whole():
+    p = np.random.default_rng(0).uniform(size=(1000, 7)).astype(np.float32)
+    np.testing.assert_array_equal(binary_entropy(p, chunk_rows=64), binary_entropy(p, chunk_rows=10 ** 6))

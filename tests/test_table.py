@@ -105,3 +105,11 @@ def test_saved_files_are_world_readable(saved):
     _, d = saved
     for f in ("keywords.csv", "questions.csv", "P.npy", "meta.json"):
         assert (d / f).stat().st_mode & 0o777 == 0o644, f
+
+
+def test_bad_value_found_past_the_first_block(monkeypatch):
+    import planner.table as tm
+    monkeypatch.setattr(tm, "_CHUNK_ROWS", 4)
+    P = np.full((10, 3), 0.5, dtype=np.float32); P[9, 1] = 2.0
+    with pytest.raises(TableError, match=r"row 9 \('k9'\), column 1 \('q00001'\): value 2.0"):
+        make_table([f"k{i}" for i in range(10)], P)

@@ -9,6 +9,8 @@ the simulator all call the same :meth:`Policy.choose`, so their choices agree. R
 """
 from __future__ import annotations
 
+from functools import cached_property
+
 import numpy as np
 
 from planner.belief import likelihood_matrix, normalize
@@ -42,9 +44,13 @@ class Policy:
         self.eps = eps
         self.seed = seed
         self.prior = table.prior
-        self.L = self._likelihood(table.P)
         self.guess_index = GuessIndex(table.names, table.keywords["alts"])
         self._equiv: dict[int, list[int]] = {}
+
+    @cached_property
+    def L(self) -> np.ndarray:
+        """(K, Q) float32 likelihood P(yes | k, q) of the belief model; built on first use."""
+        return self._likelihood(self.table.P)
 
     def _likelihood(self, P):
         return likelihood_matrix(P, self.eps)
@@ -94,9 +100,10 @@ class Policy:
 class EntropyPolicy(Policy):
     name = "entropy"
 
-    def __init__(self, table, eps: float = 1e-3, seed: int = 0):
-        super().__init__(table, eps, seed)
-        self.HL = binary_entropy(self.L)
+    @cached_property
+    def HL(self) -> np.ndarray:
+        """(K, Q) H2(L), built on first use (a walk that stays on the tree never needs it)."""
+        return binary_entropy(self.L)
 
     def scores(self, W, rows=None):
         return information_gain(W, self._rows(self.L, rows), self._rows(self.HL, rows))

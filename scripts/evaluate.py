@@ -30,6 +30,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--table", default=str(ROOT / "tables" / "example"))
     p.add_argument("--tree", help="q20's tree (default: TABLE/tree.npz if it fits, else fitted now)")
     p.add_argument("--min-mass", type=float, default=1e-5, help="min-mass of a tree fitted now")
+    p.add_argument("--sample", type=int, help="play a seeded random sample of this many keywords")
     p.add_argument("--games-per-keyword", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--jobs", type=int, default=1, help="parallel workers (joblib) over keyword chunks")
@@ -87,6 +88,10 @@ def main(args) -> dict:
     t0 = time.perf_counter()
     table, tree = load_game(args.table, args.tree, min_mass=args.min_mass)
     keywords = read_keywords(args.keywords)
+    if args.sample and args.sample < len(keywords):
+        import numpy as np
+        pick = np.sort(np.random.default_rng(args.seed).choice(len(keywords), args.sample, replace=False))
+        keywords = [keywords[i] for i in pick]
     kw = dict(games_per_keyword=args.games_per_keyword, seed=args.seed)
     frames = []
     for spec in answerers:

@@ -24,6 +24,9 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--keywords", default="public")
     p.add_argument("--answerer", action="append", help="default: flip:0.05, flip:0.1")
     p.add_argument("--guesser", action="append", help="default: q20 greedy hard random")
+    p.add_argument("--llm", default=str(ROOT / "models" / "qwen1.5b"),
+                   help="model of the live llm answerer row ('' to skip)")
+    p.add_argument("--llm-sample", type=int, default=100, help="keywords (seeded sample) for the llm rows")
     p.add_argument("--games-per-keyword", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--jobs", type=int, default=1)
@@ -68,6 +71,15 @@ def main(args) -> Path:
              "--games-per-keyword", str(args.games_per_keyword), "--seed", str(args.seed), "--jobs", str(args.jobs),
              *sum((["--guesser", g] for g in guessers), []), *sum((["--answerer", a] for a in answerers), []), "--json"])
         res = evaluate.main(ev_args)
+        if args.llm and Path(args.llm).exists():
+            llm_args = evaluate.make_parser().parse_args(
+                ["--keywords", args.keywords, "--table", tdir, "--out", str(out / f"eval_{name}_llm"),
+                 "--sample", str(args.llm_sample), "--seed", str(args.seed),
+                 *sum((["--guesser", g] for g in guessers), []), "--answerer", f"llm:{args.llm}", "--json"])
+            llm_res = evaluate.main(llm_args)
+            for r in llm_res["results"]:
+                r["answerer"] = f"llm:{Path(args.llm).name} ({llm_res['keywords']} kw)"
+            res["results"] += llm_res["results"]
         lines += [f"## Table `{shown}` ({table.K} keywords x {table.Q} questions, hash {table.hash[:12]})", "",
                   f"Keywords: `{args.keywords}` ({res['keywords']}; outside the table's universe: "
                   f"{res['results'][0]['outside_universe']:.1%}).", "",

@@ -1,0 +1,39 @@
+"""The agent's answerer as a plain function, for the evaluation harness (scripts/evaluate.py).
+
+``llm_answerer(model_dir)(keyword, question)`` answers exactly as agent/main.py does in the
+answerer role (code first, then the LLM) but without the table shortcut, so that an evaluation
+against it measures the guesser against a real, noisy answerer and not against its own table.
+Answers are memoized per (keyword, question): the LLM is deterministic, and guessers that ask
+the same question in the same game family meet the same answer.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+DEFAULT_MODEL = Path(__file__).resolve().parents[1] / "models" / "qwen1.5b"
+
+
+def llm_answerer(model_dir=None, prompt: str = "sys_sub"):
+    """A callable (keyword, question) -> "yes" | "no" backed by the agent's Answerer."""
+    from agent.answerer import Answerer
+    from agent.config import Config
+    from agent.llm import LazyLLM
+    from agent.obs import Turn
+
+    model = Path(model_dir) if model_dir else DEFAULT_MODEL
+    if not model.exists():
+        raise SystemExit(f"{model}: model directory not found (python scripts/fetch_models.py ...)")
+    root = Path(__file__).resolve().parents[1]
+    cfg = Config(root=root, model=model, table_answers=False, llm_prompt=prompt, llm_wait_s=600.0,
+                 llm_call_s=120.0, llm_min_overage_s=0.0)
+    answerer = Answerer(cfg, table_answers=None, llm=LazyLLM(model, prompt=prompt))
+
+    @lru_cache(maxsize=None)
+    def answer(keyword: str, question: str) -> str:
+        turn = Turn(turn_type="answer", role="answerer", questions=[question], answers=[], guesses=[],
+                    keyword=keyword, category="things", remaining_overage=300.0, step=0)
+        return answerer.answer(turn)
+
+    answer.counts = answerer.counts
+    return answer

@@ -70,9 +70,9 @@ def make_answerer(spec: str, table):
     return table_answerer(spec, table, load_table=load_table)
 
 
-def _chunk_play(table, guesser, spec, keywords, tree, kw):
+def _chunk_play(table, guesser, spec, keywords, tree, kw, answerer=None):
     from planner.evaluation import play_games
-    return play_games(table, guesser, make_answerer(spec, table), keywords, tree=tree, **kw)
+    return play_games(table, guesser, answerer or make_answerer(spec, table), keywords, tree=tree, **kw)
 
 
 def main(args) -> dict:
@@ -96,6 +96,7 @@ def main(args) -> dict:
     frames = []
     for spec in answerers:
         parallel = args.jobs > 1 and not spec.startswith("llm")
+        answerer = None if parallel else make_answerer(spec, table)    # one model load, one answer memo
         for g in guessers:
             t1 = time.perf_counter()
             if parallel:
@@ -104,7 +105,7 @@ def main(args) -> dict:
                 parts = Parallel(n_jobs=args.jobs)(delayed(_chunk_play)(table, g, spec, c, tree, kw) for c in chunks)
                 df = pd.concat(parts, ignore_index=True)
             else:
-                df = _chunk_play(table, g, spec, keywords, tree, kw)
+                df = _chunk_play(table, g, spec, keywords, tree, kw, answerer)
             df.insert(0, "answerer", spec); df.insert(0, "guesser", g)
             df["wall_seconds"] = time.perf_counter() - t1
             frames.append(df)

@@ -29,7 +29,7 @@ def main(args) -> dict:
     import numpy as np
 
     from planner.table import load_table
-    from tables.noise import compare_sources, source_fidelity
+    from tables.noise import align, best_threshold_accuracy, compare_sources, source_fidelity
 
     kn = load_table(args.knowledge)
     src = load_table(args.answers)
@@ -40,8 +40,12 @@ def main(args) -> dict:
     cmp = compare_sources(src, mask, kn)
     fid = source_fidelity(kn, src, mask)
     scored = fid[(fid["n1"] + fid["n0"]) > 0]
+    rk, ra, ck, ca = align(kn, src)
+    m = mask[np.ix_(ra, ca)]
+    thr, acc = best_threshold_accuracy(src.P[np.ix_(ra, ca)][m], kn.P[np.ix_(rk, ck)][m] >= 0.5)
     q = lambda s: {f"p{int(100 * x)}": round(float(s.quantile(x)), 3) for x in (0.1, 0.25, 0.5, 0.75, 0.9)}  # noqa: E731
     out = {"cells": cmp["n"], "agreement": cmp["agreement"], "auc_vs_features": cmp["auc_vs_b"],
+           "best_threshold": thr, "agreement_at_best_threshold": acc,
            "questions_scored": int(len(scored)), "keywords_scored": int(mask.any(axis=1).sum()),
            "per_question_agreement": q(scored["agreement"]), "t1": q(scored["t1"]), "t0": q(scored["t0"]),
            "pooled_yes_given_feature_yes": float(scored["yes1"].sum() / max(1, scored["n1"].sum())),

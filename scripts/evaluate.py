@@ -7,7 +7,8 @@
 comment); "public" means the 579 public things of kaggle-environments. Guessers: q20, greedy,
 hard, random (several put side by side on the same answers). Answerers: exact, flip:E,
 table:DIR, llm[:MODEL_DIR] (the agent's own answerer, live). --referee plays q20 through the
-real kaggle-environments referee instead (see agent/), as a check.
+real kaggle-environments referee instead (agent/main.py's Agent as guesser, its answerer,
+flipped for flip:E), as a check; its "seconds" column is then the whole game's wall time.
 Writes OUT/games.csv, OUT/summary.json and OUT/solve_curve.png.
 """
 from __future__ import annotations
@@ -35,8 +36,52 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--jobs", type=int, default=1, help="parallel workers (joblib) over keyword chunks")
     p.add_argument("--out", default=str(ROOT / "out" / "eval"))
+    p.add_argument("--referee", action="store_true",
+                   help="play q20 (the agent of agent/main.py) through the real kaggle-environments referee")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     return p
+
+
+def referee_games(table_dir, tree, keywords, spec: str, seed: int):
+    """Games through the real referee: our agent guesses, the agent's answerer answers.
+
+    spec: exact (table answers), flip:E (those, flipped with probability E) or llm[:MODEL]
+    (code then LLM, no table). The other team is passive. Returns a games DataFrame.
+    """
+    import tempfile
+
+    import numpy as np
+    import pandas as pd
+
+    from agent.config import Config
+    from agent.core import Agent
+    from agent.referee import FlipAnswerer, passive_answerer, passive_guesser, play_game
+    from planner.matching import GuessIndex
+
+    tmp = Path(tempfile.mkdtemp(prefix="q20-referee-"))
+    tree_path = tree.save(tmp / "tree.npz")
+    from planner.table import load_table
+    table = load_table(table_dir)
+    gi = GuessIndex(table.names, table.keywords["alts"])
+    model = None
+    if spec.startswith("llm"):
+        model = Path(spec.split(":", 1)[1]) if ":" in spec else ROOT / "models" / "qwen1.5b"
+    flip = float(spec.split(":", 1)[1]) if spec.startswith("flip:") else 0.0
+    if not (spec == "exact" or spec.startswith("flip:") or model):
+        raise SystemExit(f"--referee supports exact, flip:E and llm[:MODEL], not {spec!r}")
+    guesser = Agent(Config(root=tmp, table=Path(table_dir), tree=tree_path, model=None))
+    inner = Agent(Config(root=tmp, table=Path(table_dir), tree=tree_path, model=model, table_answers=model is None))
+    answerer = FlipAnswerer(inner, flip, seed=seed) if flip else inner
+    rows = []
+    for word, alts in keywords:
+        t0 = time.perf_counter()
+        r = play_game({"keyword": word, "alts": alts, "category": "things"},
+                      [guesser, answerer, passive_guesser, passive_answerer])
+        rows.append({"keyword": word, "game": 0, "in_universe": bool(gi.matches(word)), "answerable": True,
+                     "solved": r.solved, "round": r.round if r.solved else np.nan, "guesses": "|".join(r.guesses),
+                     "rounds_played": len(r.guesses), "off_tree_moves": 0,
+                     "errors": len([e for e in r.errors if e in (0, 1)]), "seconds": time.perf_counter() - t0})
+    return pd.DataFrame(rows)
 
 
 def read_keywords(spec: str) -> list[tuple[str, list[str]]]:
@@ -94,6 +139,16 @@ def main(args) -> dict:
         keywords = [keywords[i] for i in pick]
     kw = dict(games_per_keyword=args.games_per_keyword, seed=args.seed)
     frames = []
+    if args.referee:
+        if guessers != ["q20"]:
+            raise SystemExit("--referee plays the agent, i.e. guesser q20 only")
+        for spec in answerers:
+            t1 = time.perf_counter()
+            df = referee_games(args.table, tree, keywords, spec, args.seed)
+            df.insert(0, "answerer", f"referee:{spec}"); df.insert(0, "guesser", "q20")
+            df["wall_seconds"] = time.perf_counter() - t1
+            frames.append(df)
+        answerers = []
     for spec in answerers:
         parallel = args.jobs > 1 and not spec.startswith("llm")
         answerer = None if parallel else make_answerer(spec, table)    # one model load, one answer memo

@@ -26,7 +26,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--guesser", action="append", help="default: q20 greedy hard random")
     p.add_argument("--llm", default=str(ROOT / "models" / "qwen1.5b"),
                    help="model of the live llm answerer row ('' to skip)")
-    p.add_argument("--llm-sample", type=int, default=100, help="keywords (seeded sample) for the llm rows")
+    p.add_argument("--llm-sample", type=int, default=30, help="keywords (seeded sample) for the llm rows")
     p.add_argument("--games-per-keyword", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--jobs", type=int, default=1)

@@ -111,3 +111,17 @@ def test_evaluate_script(tmp_path, capsys):
     bad = tmp_path / "bad.txt"; bad.write_text("apple\n|alt\n")
     with pytest.raises(SystemExit, match=r"bad\.txt: line 2: empty keyword"):
         evaluate.read_keywords(str(bad))
+
+
+def test_evaluate_through_the_real_referee(tmp_path, capsys):
+    pytest.importorskip("kaggle_environments")
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import evaluate
+    kw = tmp_path / "kw.txt"
+    kw.write_text("Screwdriver\nBanana\nTelescope\n")
+    args = evaluate.make_parser().parse_args(
+        ["--keywords", str(kw), "--table", str(ROOT / "tables" / "example"), "--referee", "--answerer", "exact",
+         "--out", str(tmp_path / "out"), "--json"])
+    evaluate.main(args)
+    out = json.loads(capsys.readouterr().out)
+    assert out["games"] == 3 and out["errors"] == 0 and out["solve_rate_20"] == 1.0

@@ -118,7 +118,7 @@ def test_evaluate_through_the_real_referee(tmp_path, capsys):
     sys.path.insert(0, str(ROOT / "scripts"))
     import evaluate
     kw = tmp_path / "kw.txt"
-    kw.write_text("Screwdriver\nBanana\nTelescope\n")
+    kw.write_text("Screwdriver\nPickaxe\nTelescope\n")
     args = evaluate.make_parser().parse_args(
         ["--keywords", str(kw), "--table", str(ROOT / "tables" / "example"), "--referee", "--answerer", "exact",
          "--out", str(tmp_path / "out"), "--json"])

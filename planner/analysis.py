@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from planner.belief import normalize
+from planner.belief import normalize, update_rows
 from planner.gain import binary_entropy
 from planner.policy import make_policy
 from planner.tree import LEAF
@@ -171,12 +171,7 @@ def simulate(policy, A: np.ndarray, keywords: np.ndarray, W0: np.ndarray, asked0
             idx = np.flatnonzero(live)
             qs, _ = policy.choose(W[idx], asked[idx])
             yes = rng.random(len(idx)) < A[kw[idx], qs]
-            col = policy.L[:, qs].T.astype(np.float64)              # (m, K)
-            lik = np.where(yes[:, None], col, 1.0 - col)
-            Wn = W[idx] * lik
-            dead = Wn.sum(axis=1) <= 0
-            Wn[dead] = W[idx][dead]
-            W[idx] = normalize(Wn)
+            W[idx] = update_rows(W[idx], policy.L, qs, yes)
             asked[idx, qs] = True
             r[idx] += 1
             for j, i in enumerate(idx):

@@ -33,6 +33,19 @@ def update(w: np.ndarray, col: np.ndarray, answer: bool | None) -> np.ndarray:
     return normalize(w * lik)
 
 
+def update_rows(W: np.ndarray, L: np.ndarray, questions: np.ndarray, yes: np.ndarray) -> np.ndarray:
+    """Bayes update of a batch: W: (B, K) beliefs, L: (K, Q), questions: (B,), yes: (B,) bool -> (B, K).
+
+    A row whose answer contradicts every keyword (possible only with hard likelihoods) keeps its
+    belief, as :func:`posterior` does.
+    """
+    col = L[:, questions].T.astype(np.float64)                     # (B, K)
+    Wn = W * np.where(np.asarray(yes, bool)[:, None], col, 1.0 - col)
+    dead = Wn.sum(axis=1) <= 0
+    Wn[dead] = W[dead]
+    return normalize(Wn)
+
+
 def remove(w: np.ndarray, idx) -> np.ndarray:
     """Zero the keywords in ``idx`` (a wrong guess and its referee-equivalents) and renormalize."""
     w = w.copy()

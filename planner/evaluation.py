@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from planner.belief import normalize, posterior
+from planner.belief import normalize, posterior, update_rows
 from planner.matching import GuessIndex, keyword_guessed
 from planner.policy import make_policy
 from planner.tree import LEAF
@@ -168,11 +168,7 @@ def play_games(table, guesser: str, answerer, keywords, *, tree=None, games_per_
         if len(upd):
             pos = np.searchsorted(idx, upd)
             yes_u = np.array([ans[p] for p in pos], dtype=bool)
-            col = policy.L[:, qs[pos]].T.astype(np.float64)
-            W2 = W[upd] * np.where(yes_u[:, None], col, 1.0 - col)
-            dead = W2.sum(axis=1) <= 0
-            W2[dead] = W[upd][dead]
-            W[upd] = normalize(W2)
+            W[upd] = update_rows(W[upd], policy.L, qs[pos], yes_u)
         gk = np.empty(len(idx), np.int64)
         for j, i in enumerate(idx):
             if node[i] >= 0:

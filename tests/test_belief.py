@@ -51,3 +51,17 @@ def test_normalize_zero_row_stays_zero():
 def test_eps_validated():
     with pytest.raises(ValueError, match="eps"):
         likelihood_matrix(np.ones((2, 2)), 0.7)
+
+
+def test_update_rows_equals_single_updates():
+    from planner.belief import update_rows
+    rng = np.random.default_rng(3)
+    L = likelihood_matrix(rng.uniform(size=(20, 6)), 0.0)
+    L[:, 0] = 1.0                                   # a question every keyword answers yes
+    W = normalize(rng.random((4, 20)))
+    qs = np.array([1, 2, 0, 5]); yes = np.array([True, False, False, True])
+    out = update_rows(W, L, qs, yes)
+    for b in range(4):
+        ref = update(W[b], L[:, qs[b]].astype(np.float64), bool(yes[b]))
+        np.testing.assert_allclose(out[b], ref if ref.any() else W[b], rtol=1e-12)
+    np.testing.assert_allclose(out[2], W[2])        # contradicted everything: belief kept

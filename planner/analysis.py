@@ -206,9 +206,6 @@ def analyze(tree, table, A: np.ndarray, *, rounds: int = 20, horizon: int = 40, 
     solve_curve[:rounds + 1] = on_curve
     mc_rounds = np.zeros(0, dtype=np.int64)
     if samples:
-        from planner.walk import Walker
-        walker = Walker.__new__(Walker)
-        walker.table, walker.tree, walker.policy = table, None, policy
         names = table.names
         nodes = np.array([s[0] for s in samples]); kws = np.array([s[1] for s in samples])
         uniq, inv = np.unique(nodes, return_inverse=True)
@@ -216,7 +213,8 @@ def analyze(tree, table, A: np.ndarray, *, rounds: int = 20, horizon: int = 40, 
         parents = _parents(tree)
         for n in uniq:
             qs, ans, gs = path_history(tree, int(n), names, parents)
-            Wu.append(walker.belief(qs, ans, gs)); Au.append(walker.asked_mask(qs)); Du.append(len(qs))
+            a = np.zeros(table.Q, dtype=bool); a[qs] = True
+            Wu.append(policy.belief(qs, ans, gs)); Au.append(a); Du.append(len(qs))
         W0, asked0, r0 = np.stack(Wu)[inv], np.stack(Au)[inv], np.array(Du)[inv]
         mc_rounds = simulate(policy, A, kws, W0, asked0, r0, horizon, rng)
     off_mass = float(prior @ off)

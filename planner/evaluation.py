@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from planner.belief import normalize, posterior, update_rows
-from planner.matching import GuessIndex, keyword_guessed
+from planner.belief import normalize, update_rows
+from planner.matching import keyword_guessed
 from planner.policy import make_policy
 from planner.tree import LEAF
 
@@ -95,7 +95,7 @@ def play_games(table, guesser: str, answerer, keywords, *, tree=None, games_per_
     else:
         tree = None
     policy = make_policy(criterion, table, eps=eps, seed=seed)
-    gi = GuessIndex(table.names, table.keywords["alts"])
+    gi = policy.guess_index
     names = table.names
     games = []
     for kw in keywords:
@@ -122,10 +122,6 @@ def play_games(table, guesser: str, answerer, keywords, *, tree=None, games_per_
     U = np.stack([_uniforms(seed, gm[0], gm[3], Q) for gm in games]) if is_table and n else None
     texts = table.questions["text"].tolist()
 
-    def belief_from_history(i):
-        removed = [gi.matches(g) for g in guesses[i]]
-        return posterior(policy.prior, policy.L, hist_q[i], hist_a[i], removed)
-
     for r in range(1, rounds + 1):
         idx = np.flatnonzero(live)
         if not len(idx):
@@ -141,7 +137,7 @@ def play_games(table, guesser: str, answerer, keywords, *, tree=None, games_per_
         for i in idx[off_pos]:
             node[i] = -1
             if not has_w[i]:
-                W[i], has_w[i] = belief_from_history(i), True
+                W[i], has_w[i] = policy.belief(hist_q[i], hist_a[i], guesses[i]), True
         for s in range(0, len(off_pos), batch_size):
             pos = off_pos[s:s + batch_size]
             qs[pos], _ = policy.choose(W[idx[pos]], asked[idx[pos]])
@@ -175,7 +171,7 @@ def play_games(table, guesser: str, answerer, keywords, *, tree=None, games_per_
                 gk[j] = tree.guess_[node[i]]
             else:
                 if not has_w[i]:
-                    W[i], has_w[i] = belief_from_history(i), True
+                    W[i], has_w[i] = policy.belief(hist_q[i], hist_a[i], guesses[i]), True
                 gk[j] = policy.guess(W[i])
         t_guesser += time.perf_counter() - t0
         # --- the referee judges; a wrong guess is removed from the belief (timed) --------------

@@ -13,7 +13,7 @@ from functools import cached_property
 
 import numpy as np
 
-from planner.belief import likelihood_matrix, normalize
+from planner.belief import likelihood_matrix, normalize, posterior
 from planner.gain import binary_entropy, even_split_score, information_gain
 from planner.matching import GuessIndex
 
@@ -92,6 +92,11 @@ class Policy:
     def guess(self, w: np.ndarray) -> int:
         """Most probable keyword; w: (K,). Ties (within relative GUESS_TIE) go to the lowest index."""
         return int(np.argmax(w >= w.max() * (1 - GUESS_TIE)))
+
+    def belief(self, questions, answers, guesses) -> np.ndarray:
+        """(K,) posterior after a history (question columns, answers, guess strings), wrong guesses removed."""
+        removed = [self.guess_index.matches(str(g)) for g in guesses]
+        return posterior(self.prior, self.L, questions, answers, removed)
 
     def initial_belief(self) -> np.ndarray:
         return normalize(np.asarray(self.prior, dtype=np.float64))

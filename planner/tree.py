@@ -103,13 +103,12 @@ class QuestionTree:
                 break
             ids, W, after, asked = ids[expand], W[expand], after[expand], asked[expand]
             next_ids, next_W, next_after, next_asked = [], [], [], []
-            parent_pos = {int(n): i for i, n in enumerate(ids)}
             for s in range(0, len(ids), self.batch_size):
                 sl = slice(s, s + self.batch_size)
-                Wb, ab, ib = W[sl], asked[sl], ids[sl]
+                Wb, ab, ib, mb = W[sl], asked[sl], ids[sl], after[sl]
                 qs, best = policy.choose(Wb, ab)
                 ok = np.isfinite(best)                                   # every question asked: a leaf
-                Wb, ab, ib, qs = Wb[ok], ab[ok], ib[ok], qs[ok]
+                Wb, ab, ib, mb, qs = Wb[ok], ab[ok], ib[ok], mb[ok], qs[ok]
                 if not len(qs):
                     continue
                 Lq = L[:, qs].T.astype(np.float64)                       # (b, K)
@@ -123,7 +122,7 @@ class QuestionTree:
                 for j in range(len(qs)):
                     parent = int(ib[j])
                     for ans in (True, False):
-                        mass = float(after[parent_pos[parent]] * p_ans[ans][j])
+                        mass = float(mb[j] * p_ans[ans][j])
                         w = post[ans][j]
                         g = policy.guess(w)
                         eq = policy.equivalents(g)

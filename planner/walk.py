@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from planner.belief import posterior
 from planner.matching import normalize
 from planner.policy import make_policy
 from planner.tree import LEAF
@@ -60,8 +59,7 @@ class Walker:
 
     def belief(self, questions, answers, guesses) -> np.ndarray:
         """(K,) posterior after the history, wrong guesses removed."""
-        removed = [self.policy.guess_index.matches(str(g)) for g in guesses]
-        return posterior(self.policy.prior, self.policy.L, questions, answers, removed)
+        return self.policy.belief(questions, answers, guesses)
 
     def asked_mask(self, questions) -> np.ndarray:
         asked = np.zeros(self.table.Q, dtype=bool)

@@ -94,9 +94,13 @@ def compare_sources(a, mask_a, b, mask_b=None, threshold: float = 0.5) -> dict:
     per_question is a Series indexed by question id.
     """
     ra, rb, ca, cb = align(a, b)
-    ma = np.ones(a.P.shape, bool) if mask_a is None else np.asarray(mask_a, bool)
-    mb = np.ones(b.P.shape, bool) if mask_b is None else np.asarray(mask_b, bool)
-    m = ma[np.ix_(ra, ca)] & mb[np.ix_(rb, cb)]
+    for mask, rows in ((mask_a, "a"), (mask_b, "b")):      # only rows with a scored cell (a 100k universe stays cheap)
+        if mask is not None:
+            keep = np.asarray(mask, bool)[ra if rows == "a" else rb].any(axis=1)
+            ra, rb = ra[keep], rb[keep]
+    ma = np.ones((len(ra), len(ca)), bool) if mask_a is None else np.asarray(mask_a, bool)[np.ix_(ra, ca)]
+    mb = np.ones((len(rb), len(cb)), bool) if mask_b is None else np.asarray(mask_b, bool)[np.ix_(rb, cb)]
+    m = ma & mb
     out = compare(a.P[np.ix_(ra, ca)], b.P[np.ix_(rb, cb)], m, threshold)
     out["per_question"] = pd.Series(out["per_question"], index=a.questions["id"].iloc[ca].to_numpy())
     return out
@@ -106,53 +110,117 @@ def compare_sources(a, mask_a, b, mask_b=None, threshold: float = 0.5) -> dict:
 
 
 def fidelity(p_llm, mask, feature, prior_strength: float = 10.0, hard: bool = True, threshold: float = 0.5,
-             clip=(0.5, 0.99)) -> pd.DataFrame:
+             clip=(0.5, 0.99), groups=None, group_defaults: dict | None = None) -> pd.DataFrame:
     """Per-question fidelity of an answerer to a knowledge feature.
 
-    p_llm: (K, Q) answerer P(yes); mask: (K, Q) bool scored cells; feature: (K, Q) 0/1-ish.
+    p_llm: (K, Q) answerer P(yes); mask: (K, Q) bool scored cells; feature: (K, Q) 0/1-ish;
+    groups: optional (Q,) labels (e.g. question kinds) pooled separately.
     For each question q, over scored cells with feature yes (n1) and no (n0):
         yes1 = answers "yes" where feature yes, no0 = answers "no" where feature no
     (hard answers p >= threshold, or expected counts from p when hard=False), smoothed toward the
-    pooled rates T1 = sum(yes1)/sum(n1), T0 = sum(no0)/sum(n0) with ``prior_strength`` pseudo-cells:
+    pooled rates of q's group T1 = sum(yes1)/sum(n1), T0 = sum(no0)/sum(n0) (the rates over all
+    questions for a group without cells, or 1 - group_defaults[group] when that is given) with
+    ``prior_strength`` pseudo-cells:
         t1_q = (yes1_q + m T1) / (n1_q + m),   t0_q = (no0_q + m T0) / (n0_q + m),
     then clipped to ``clip`` (never below 0.5: softening does not invert a feature).
-    Returns a DataFrame with Q rows: n1, n0, yes1, no0, agreement (raw, nan if no cell), t1, t0.
+    Returns a DataFrame with Q rows: group, n1, n0, yes1, no0, agreement (raw, nan if no cell),
+    T1, T0 (the pooled rates used), t1, t0.
     """
     p = np.asarray(p_llm, dtype=np.float64)
     m = np.asarray(mask, dtype=bool)
     f = np.asarray(feature, dtype=np.float64) >= 0.5
     if not (p.shape == m.shape == f.shape):
         raise ValueError(f"shapes differ: p {p.shape}, mask {m.shape}, feature {f.shape}")
+    Q = p.shape[1]
+    g = np.zeros(Q, dtype=object) if groups is None else np.asarray(groups, dtype=object)
+    if g.shape != (Q,):
+        raise ValueError(f"groups has shape {g.shape}, expected ({Q},)")
     ans = (p >= threshold).astype(np.float64) if hard else p
     n1 = (m & f).sum(0).astype(np.float64)
     n0 = (m & ~f).sum(0).astype(np.float64)
     yes1 = np.where(m & f, ans, 0).sum(0)
     no0 = np.where(m & ~f, 1 - ans, 0).sum(0)
-    T1 = yes1.sum() / n1.sum() if n1.sum() else 0.9
-    T0 = no0.sum() / n0.sum() if n0.sum() else 0.9
+
+    def pooled(num, den, where):
+        return num[where].sum() / den[where].sum() if den[where].sum() else None
+
+    T1_all = pooled(yes1, n1, slice(None))
+    T0_all = pooled(no0, n0, slice(None))
+    T1_all = 0.9 if T1_all is None else T1_all
+    T0_all = 0.9 if T0_all is None else T0_all
+    T1, T0 = np.full(Q, T1_all), np.full(Q, T0_all)
+    defaults = group_defaults or {}
+    for label in pd.unique(g):
+        sel = g == label
+        fallback = (1 - defaults[label],) * 2 if label in defaults else (T1_all, T0_all)
+        t = pooled(yes1, n1, sel)
+        T1[sel] = fallback[0] if t is None else t
+        t = pooled(no0, n0, sel)
+        T0[sel] = fallback[1] if t is None else t
     k = float(prior_strength)
-    t1 = np.clip(np.divide(yes1 + k * T1, n1 + k, out=np.full(len(n1), T1), where=n1 + k > 0), *clip)
-    t0 = np.clip(np.divide(no0 + k * T0, n0 + k, out=np.full(len(n0), T0), where=n0 + k > 0), *clip)
-    agreement = np.divide(yes1 + no0, n1 + n0, out=np.full(len(n1), np.nan), where=n1 + n0 > 0)
-    return pd.DataFrame({"n1": n1.astype(int), "n0": n0.astype(int), "yes1": yes1, "no0": no0,
-                         "agreement": agreement, "t1": t1, "t0": t0})
+    t1 = np.clip(np.divide(yes1 + k * T1, n1 + k, out=T1.copy(), where=n1 + k > 0), *clip)
+    t0 = np.clip(np.divide(no0 + k * T0, n0 + k, out=T0.copy(), where=n0 + k > 0), *clip)
+    agreement = np.divide(yes1 + no0, n1 + n0, out=np.full(Q, np.nan), where=n1 + n0 > 0)
+    return pd.DataFrame({"group": g, "n1": n1.astype(int), "n0": n0.astype(int), "yes1": yes1, "no0": no0,
+                         "agreement": agreement, "T1": T1, "T0": T0, "t1": t1, "t0": t0})
+
+
+def scored_rows(mask) -> np.ndarray:
+    """(n,) rows of a (K, Q) scored-cell mask holding at least one scored cell."""
+    return np.flatnonzero(np.asarray(mask, bool).any(axis=1))
+
+
+def stack_scored(knowledge, sources):
+    """The cells the sources scored, as aligned matrices over the knowledge table's questions.
+
+    knowledge: Table (K, Q); sources: sequence of (answers Table, mask (K', Q') bool, Calibration or None).
+    Only rows with a scored cell are gathered, so this stays small for a 100k-keyword universe.
+    Returns (p (n, Q) calibrated P(yes), m (n, Q) bool scored, F (n, Q) knowledge features,
+    rows (n,) knowledge row of each stacked row).
+    """
+    Q = knowledge.Q
+    ps, ms, fs, rows = [], [], [], []
+    for t, mask, cal in sources:
+        mask = np.asarray(mask, bool)
+        rk, ra, ck, ca = align(knowledge, t)
+        keep = mask[ra].any(axis=1)
+        rk, ra = rk[keep], ra[keep]
+        p = np.full((len(ra), Q), 0.5)
+        m = np.zeros((len(ra), Q), dtype=bool)
+        sub = np.asarray(t.P[np.ix_(ra, ca)], dtype=np.float64)
+        p[:, ck] = cal(sub) if cal is not None else sub
+        m[:, ck] = mask[np.ix_(ra, ca)]
+        ps.append(p)
+        ms.append(m)
+        fs.append(np.asarray(knowledge.P[rk], dtype=np.float64))
+        rows.append(rk)
+    if not ps:
+        return np.zeros((0, Q)), np.zeros((0, Q), bool), np.zeros((0, Q)), np.zeros(0, np.int64)
+    return np.vstack(ps), np.vstack(ms), np.vstack(fs), np.concatenate(rows)
+
+
+def sources_fidelity(knowledge, sources, by_kind: bool = True, kind_defaults: dict | None = None,
+                     **kw) -> pd.DataFrame:
+    """:func:`fidelity` of LLM sources (calibrated, pooled) to a knowledge Table, aligned by name and id.
+
+    sources: sequence of (answers Table, mask, Calibration or None). by_kind: pool the shrinkage
+    rates per question kind; kind_defaults: {kind: noise e} for kinds no source scored (their
+    t1 = t0 = 1 - e). Returns one row per question of ``knowledge`` (index: question id).
+    """
+    p, m, F, _ = stack_scored(knowledge, sources)
+    groups = knowledge.questions["kind"].to_numpy() if by_kind else None
+    df = fidelity(p, m, F, groups=groups, group_defaults=kind_defaults if by_kind else None, **kw)
+    df.index = knowledge.questions["id"].to_numpy()
+    return df
 
 
 def source_fidelity(knowledge, answers, mask, **kw) -> pd.DataFrame:
-    """:func:`fidelity` of an answers source (Table + mask) to a knowledge Table, aligned by name and id.
+    """:func:`fidelity` of one uncalibrated answers source (Table + mask) to a knowledge Table.
 
     Returns one row per question of ``knowledge`` (index: question id); questions the source never
     scored get the pooled, clipped rates.
     """
-    rk, ra, ck, ca = align(knowledge, answers)
-    K, Q = knowledge.P.shape
-    p = np.full((K, Q), 0.5)
-    m = np.zeros((K, Q), dtype=bool)
-    p[np.ix_(rk, ck)] = answers.P[np.ix_(ra, ca)]
-    m[np.ix_(rk, ck)] = np.asarray(mask, bool)[np.ix_(ra, ca)]
-    df = fidelity(p, m, knowledge.P, **kw)
-    df.index = knowledge.questions["id"].to_numpy()
-    return df
+    return sources_fidelity(knowledge, [(answers, mask, None)], by_kind=False, **kw)
 
 
 # --- calibration --------------------------------------------------------------------------------
@@ -247,6 +315,27 @@ def calibrate(p, y, n_bins: int = 10) -> Calibration:
     return Calibration(a, b, raw["n"], raw["ece"], cal["ece"], raw["auc"])
 
 
+def calibrate_scores(path, score_column: str = "p_yes", label_column: str = "answer") -> Calibration:
+    """Platt calibration from a per-row scores CSV (``scripts/eval_answerers.py`` writes
+    ``scores_<source>.csv`` with columns keyword, question, answer (yes/no, hand label), p_yes).
+    Raises ValueError naming the file, row and value of a bad cell."""
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    for c in (score_column, label_column):
+        if c not in df.columns:
+            raise ValueError(f"{path}: missing column {c!r}; has {list(df.columns)}")
+    lab = df[label_column].str.strip().str.lower()
+    bad = ~lab.isin(["yes", "no"])
+    if bad.any():
+        r = int(np.flatnonzero(bad.to_numpy())[0])
+        raise ValueError(f"{path}: row {r + 2}: {label_column} {df[label_column].iloc[r]!r} is not yes/no")
+    p = pd.to_numeric(df[score_column], errors="coerce").to_numpy()
+    bad = ~np.isfinite(p) | (p < 0) | (p > 1)
+    if bad.any():
+        r = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"{path}: row {r + 2}: {score_column} {df[score_column].iloc[r]!r} is not a probability")
+    return calibrate(p, (lab == "yes").to_numpy())
+
+
 def calibrate_source(answers, mask, reference, reference_mask=None, threshold: float = 0.5) -> Calibration:
     """Calibrate an answers source against a reference Table's hard answers (a knowledge table, or a
     better answerer) on the cells both hold."""
@@ -275,13 +364,14 @@ def soften(feature, t1, t0) -> np.ndarray:
     return F * np.asarray(t1)[None, :] + (1 - F) * (1 - np.asarray(t0))[None, :]
 
 
-def combine(knowledge, fid: pd.DataFrame | None = None, sources=(), eps: float = EPS):
+def combine(knowledge, fid: pd.DataFrame | None = None, sources=(), eps: float = EPS, chunk_rows: int = 8192):
     """The planner's P from a knowledge table and LLM answer sources.
 
-    knowledge: Table (K keywords, Qk questions, 0/1-ish P) -- defines the keyword rows.
-    fid: :func:`source_fidelity` output indexed by question id (t1, t0); None = no softening.
+    knowledge: Table (K keywords, Qk questions, 0/1-ish P; may be memory-mapped) -- defines the rows.
+    fid: :func:`sources_fidelity` output indexed by question id (t1, t0); None = no softening.
     sources: sequence of (answers Table, mask (K', Q') bool, Calibration or None), highest priority
         first; their questions not in ``knowledge`` are appended as extra columns (kind kept).
+    chunk_rows: rows softened per block (memory stays ~ the float32 output plus one block).
     Returns (Table, origin) where origin (K, Q) int8 is 0 = softened knowledge feature, i >= 1 = the
     i-th source scored the cell, -1 = unscored LLM-only cell (filled with that question's mean
     calibrated answer over scored cells, 0.5 when none). Values are clipped to [eps, 1 - eps].
@@ -293,46 +383,50 @@ def combine(knowledge, fid: pd.DataFrame | None = None, sources=(), eps: float =
     extra = []
     seen = set(kq["id"])
     for t, _, _ in sources:
-        for _, row in t.questions[["id", "text", "kind"]].iterrows():
-            if row["id"] not in seen:
-                seen.add(row["id"])
-                extra.append(row)
+        for row in t.questions[["id", "text", "kind"]].itertuples(index=False):
+            if row.id not in seen:
+                seen.add(row.id)
+                extra.append(tuple(row))
     questions = pd.concat([kq, pd.DataFrame(extra, columns=kq.columns)], ignore_index=True)
     K, Qk, Q = knowledge.K, knowledge.Q, len(questions)
-    P = np.full((K, Q), np.nan)
-    origin = np.full((K, Q), -1, dtype=np.int8)
     if fid is not None:
         f = fid.reindex(kq["id"])
         if f[["t1", "t0"]].isna().any().any():
             missing = f.index[f["t1"].isna()].tolist()[:5]
             raise ValueError(f"fidelity has no row for question id(s) {missing}")
-        P[:, :Qk] = soften(knowledge.P, f["t1"].to_numpy(), f["t0"].to_numpy())
-    else:
-        P[:, :Qk] = np.clip(knowledge.P, 0, 1)
-    origin[:, :Qk] = 0
+        t1, t0 = f["t1"].to_numpy(np.float64), f["t0"].to_numpy(np.float64)
+    P = np.empty((K, Q), dtype=np.float32)
+    origin = np.zeros((K, Q), dtype=np.int8)
+    origin[:, Qk:] = -1
+    P[:, Qk:] = np.nan
+    for start in range(0, K, chunk_rows):                      # row blocks: no (K, Q) float64 temporaries
+        block = np.asarray(knowledge.P[start:start + chunk_rows], dtype=np.float64)
+        P[start:start + chunk_rows, :Qk] = soften(block, t1, t0) if fid is not None else np.clip(block, 0, 1)
     qidx = {q: j for j, q in enumerate(questions["id"])}
     kidx = {n: i for i, n in enumerate(knowledge.keywords["keyword"])}
-    taken = np.zeros((K, Q), dtype=bool)
     for s, (t, mask, cal) in enumerate(sources, start=1):
+        mask = np.asarray(mask, bool)
         rows_s = np.array([i for i, n in enumerate(t.keywords["keyword"]) if n in kidx], dtype=np.int64)
+        rows_s = rows_s[mask[rows_s].any(axis=1)]                # only rows the source scored
         rows_k = np.array([kidx[n] for n in t.keywords["keyword"].iloc[rows_s]], dtype=np.int64)
-        cols_s = np.arange(t.Q)
         cols_q = np.array([qidx[q] for q in t.questions["id"]], dtype=np.int64)
-        m = np.asarray(mask, bool)[np.ix_(rows_s, cols_s)] & ~taken[np.ix_(rows_k, cols_q)]
-        p = t.P[np.ix_(rows_s, cols_s)].astype(np.float64)
+        ix = np.ix_(rows_k, cols_q)
+        sub_o = origin[ix]
+        m = mask[rows_s] & (sub_o <= 0)                         # not taken by a higher-priority source
+        p = np.asarray(t.P[rows_s], dtype=np.float64)
         p = cal(p) if cal is not None else p
-        sub_P, sub_o = P[np.ix_(rows_k, cols_q)], origin[np.ix_(rows_k, cols_q)]
+        sub_P = P[ix]
         sub_P[m], sub_o[m] = p[m], s
-        P[np.ix_(rows_k, cols_q)], origin[np.ix_(rows_k, cols_q)] = sub_P, sub_o
-        taken[np.ix_(rows_k, cols_q)] |= m
-    # LLM-only cells nobody scored: the question's mean answer over scored cells
-    holes = np.isnan(P)
-    if holes.any():
+        P[ix], origin[ix] = sub_P, sub_o
+    if Q > Qk:                                                  # LLM-only cells nobody scored: column mean
+        ext = P[:, Qk:]
+        holes = np.isnan(ext)
         n_ok = (~holes).sum(0)
-        col_sum = np.where(holes, 0.0, P).sum(0)
-        col_mean = np.divide(col_sum, n_ok, out=np.full(Q, 0.5), where=n_ok > 0)
-        P = np.where(holes, col_mean[None, :], P)
-    P = np.clip(P, eps, 1 - eps).astype(np.float32)
+        col_mean = np.divide(np.where(holes, 0.0, ext).sum(0, dtype=np.float64), n_ok,
+                             out=np.full(Q - Qk, 0.5), where=n_ok > 0)
+        P[:, Qk:] = np.where(holes, col_mean[None, :], ext)
+    for start in range(0, K, chunk_rows):
+        np.clip(P[start:start + chunk_rows], eps, 1 - eps, out=P[start:start + chunk_rows])
     meta = {"combined_from": {"knowledge": knowledge.meta.get("hash", knowledge.hash),
                               "sources": [t.meta.get("source", f"source{s}") for s, (t, _, _) in enumerate(sources, 1)]},
             "eps": eps, "softened": fid is not None}

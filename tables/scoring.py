@@ -339,10 +339,10 @@ def run_job(job: Job, n_jobs: int = 1, scheduler: str | None = None, progress: b
 # --- assembly -----------------------------------------------------------------------------------
 
 
-def load_answers(directory):
-    """A source's answers dir -> (Table, mask (K, Q) bool)."""
+def load_answers(directory, mmap: bool = False):
+    """A source's answers dir -> (Table, mask (K, Q) bool); ``mmap`` memory-maps P (large universes)."""
     d = Path(directory)
-    t = load_table(d)
+    t = load_table(d, mmap=mmap)
     mpath = d / "mask.npy"
     if not mpath.exists():
         raise TableError(f"{mpath}: file not found")

@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 
 from planner.table import make_table
-from tables.noise import (Calibration, align, apply_platt, auc, best_threshold_accuracy, calibrate, calibrate_source,
-                          combine, compare, compare_sources, fidelity, fit_platt, reliability, soften,
-                          source_fidelity)
+from tables.noise import (Calibration, align, apply_platt, auc, best_threshold_accuracy, calibrate, calibrate_scores,
+                          calibrate_source, combine, compare, compare_sources, fidelity, fit_platt, reliability, soften,
+                          source_fidelity, sources_fidelity, stack_scored)
 
 
 def naive_auc(s, y):
@@ -184,3 +184,65 @@ def test_platt_degenerate_inputs_stay_finite():
     assert cal.ece_calibrated < cal.ece_raw
     a, b = fit_platt(np.full(10, 0.3), np.zeros(10))
     assert np.isfinite([a, b]).all() and apply_platt(0.3, a, b) < 0.3
+
+
+def test_fidelity_pools_per_group():
+    """Two kinds with different answerer behaviour: each question shrinks toward its own kind's rate."""
+    F = np.array([[1, 1, 1], [0, 0, 0]], dtype=float)
+    p = np.array([[1.0, 1.0, 0.0], [0.0, 0.0, 1.0]])   # kind a: perfect; kind b: always wrong
+    m = np.array([[True, True, True], [True, True, True]])
+    m[:, 1] = False                                     # question 1 (kind a) unscored
+    df = fidelity(p, m, F, prior_strength=1.0, clip=(0.0, 1.0), groups=["a", "a", "b"])
+    assert df["T1"].tolist() == [1.0, 1.0, 0.0] and df["T0"].tolist() == [1.0, 1.0, 0.0]
+    assert df["t1"].tolist() == [1.0, 1.0, 0.0]         # unscored q1 takes kind a's pooled rate, not the global 1/2
+    ungrouped = fidelity(p, m, F, prior_strength=1.0, clip=(0.0, 1.0))
+    assert ungrouped["t1"][1] == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="groups has shape"):
+        fidelity(p, m, F, groups=["a"])
+
+
+def test_sources_fidelity_stacks_calibrated_sources():
+    kn, ans = tables_pair()
+    second = make_table(["d"], [[0.9, 0.9, 0.9]], questions=["Q0", "Q1", "Q2"])
+    second.questions["id"] = ["q00000", "q00001", "q00002"]
+    p, m, F, rows = stack_scored(kn, [(ans, np.ones((3, 3), bool), None), (second, np.ones((1, 3), bool), None)])
+    assert rows.tolist() == [0, 2, 3] and p.shape == (3, 3) and m.all()
+    np.testing.assert_allclose(p[0], [0.8, 0.9, 0.7])    # a, in knowledge column order
+    np.testing.assert_allclose(F[2], [0, 1, 0])
+    df = sources_fidelity(kn, [(ans, np.ones((3, 3), bool), None), (second, np.ones((1, 3), bool), None)],
+                          prior_strength=0.0, clip=(0, 1))
+    # Q1: a (F=0, says yes), c (F=0, no), d (F=1, yes) -> n1 1, n0 2, agreement 2/3
+    assert df.loc["q00001", "n1"] == 1 and df.loc["q00001", "n0"] == 2
+    assert df.loc["q00001", "agreement"] == pytest.approx(2 / 3)
+    # a calibration that maps everything to "no" changes the counts
+    never = Calibration(a=1.0, b=-50.0)
+    df2 = sources_fidelity(kn, [(ans, np.ones((3, 3), bool), never)], prior_strength=0.0, clip=(0, 1))
+    assert df2["yes1"].sum() == 0 and df2.loc["q00001", "no0"] == 2
+
+
+def test_calibrate_scores(tmp_path):
+    rng = np.random.default_rng(0)
+    y = rng.random(400) < 0.5
+    p = np.where(y, rng.uniform(0.9, 1.0, 400), rng.uniform(0.5, 1.0, 400))   # yes-biased scores
+    path = tmp_path / "scores.csv"
+    pd.DataFrame({"keyword": "k", "question": "q", "answer": np.where(y, "yes", "no"), "p_yes": p}).to_csv(path, index=False)
+    cal = calibrate_scores(path)
+    assert cal.n == 400 and cal.ece_calibrated < cal.ece_raw
+    assert cal(np.array([0.6]))[0] < 0.5                # a raw 0.6 is a "no" after calibration
+    bad = pd.read_csv(path)
+    bad.loc[3, "answer"] = "maybe"
+    bad.to_csv(path, index=False)
+    with pytest.raises(ValueError, match=r"scores.csv: row 5: answer 'maybe'"):
+        calibrate_scores(path)
+
+
+def test_combine_is_the_same_in_row_chunks():
+    rng = np.random.default_rng(3)
+    kn = make_table([f"k{i}" for i in range(37)], (rng.random((37, 6)) < 0.3).astype(float))
+    ans = make_table(["k5", "k30"], rng.random((2, 6)))
+    fid = pd.DataFrame({"t1": rng.uniform(0.6, 0.99, 6), "t0": rng.uniform(0.6, 0.99, 6)}, index=kn.questions["id"])
+    a, oa = combine(kn, fid, sources=[(ans, np.ones((2, 6), bool), None)], chunk_rows=5)
+    b, ob = combine(kn, fid, sources=[(ans, np.ones((2, 6), bool), None)], chunk_rows=1000)
+    np.testing.assert_array_equal(a.P, b.P)
+    np.testing.assert_array_equal(oa, ob)
+    assert (oa[[5, 30]] == 1).all() and (np.delete(oa, [5, 30], axis=0) == 0).all()

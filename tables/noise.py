@@ -353,6 +353,38 @@ def calibrate_source(answers, mask, reference, reference_mask=None, threshold: f
 # --- combine -------------------------------------------------------------------------------------
 
 
+def builder_noise(knowledge) -> np.ndarray | None:
+    """(Q,) noise e_q a knowledge table's builder already softened its features with, or None.
+
+    scripts/build_universe.py writes P = F (1 - e) + (1 - F) e with e = meta["noise_defaults"][kind]
+    (tables/knowledge.py). A table built with measured noise (meta["measured_noise"]) cannot be
+    undone from its meta and raises ValueError; a table without ``noise_defaults`` holds raw features.
+    """
+    meta = knowledge.meta or {}
+    if meta.get("measured_noise"):
+        raise ValueError("knowledge table was softened with measured noise (--noise-json); rebuild it with the "
+                         "default noise to combine it")
+    defaults = meta.get("noise_defaults")
+    if not defaults:
+        return None
+    kinds = knowledge.questions["kind"].to_numpy()
+    unknown = sorted(set(kinds) - set(defaults))
+    if unknown:
+        raise ValueError(f"knowledge meta noise_defaults has no entry for question kind(s) {unknown}")
+    return np.array([defaults[k] for k in kinds], dtype=np.float64)
+
+
+def unsoften(P, e) -> np.ndarray:
+    """Invert the builder's symmetric softening: F = (P - e) / (1 - 2 e), clipped to [0, 1].
+
+    P: (K, Q); e: (Q,) with e < 0.5.
+    >>> unsoften(np.array([[0.9, 0.1, 0.5]]), np.array([0.1, 0.1, 0.1])).round(6).tolist()
+    [[1.0, 0.0, 0.5]]
+    """
+    e = np.asarray(e, dtype=np.float64)
+    return np.clip((np.asarray(P, dtype=np.float64) - e) / (1 - 2 * e), 0.0, 1.0)
+
+
 def soften(feature, t1, t0) -> np.ndarray:
     """P(answerer says yes) from a 0/1-ish feature (K, Q) and per-question t1, t0 (Q,):
     F * t1 + (1 - F) * (1 - t0).
@@ -368,6 +400,8 @@ def combine(knowledge, fid: pd.DataFrame | None = None, sources=(), eps: float =
     """The planner's P from a knowledge table and LLM answer sources.
 
     knowledge: Table (K keywords, Qk questions, 0/1-ish P; may be memory-mapped) -- defines the rows.
+        A table softened by scripts/build_universe.py (meta noise_defaults) is unsoftened first
+        (:func:`builder_noise`, :func:`unsoften`), so the measured fidelity replaces the default noise.
     fid: :func:`sources_fidelity` output indexed by question id (t1, t0); None = no softening.
     sources: sequence of (answers Table, mask (K', Q') bool, Calibration or None), highest priority
         first; their questions not in ``knowledge`` are appended as extra columns (kind kept).
@@ -399,8 +433,11 @@ def combine(knowledge, fid: pd.DataFrame | None = None, sources=(), eps: float =
     origin = np.zeros((K, Q), dtype=np.int8)
     origin[:, Qk:] = -1
     P[:, Qk:] = np.nan
+    e_built = builder_noise(knowledge)                         # undo the builder's default softening first
     for start in range(0, K, chunk_rows):                      # row blocks: no (K, Q) float64 temporaries
         block = np.asarray(knowledge.P[start:start + chunk_rows], dtype=np.float64)
+        if e_built is not None:
+            block = unsoften(block, e_built)
         P[start:start + chunk_rows, :Qk] = soften(block, t1, t0) if fid is not None else np.clip(block, 0, 1)
     qidx = {q: j for j, q in enumerate(questions["id"])}
     kidx = {n: i for i, n in enumerate(knowledge.keywords["keyword"])}

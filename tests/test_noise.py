@@ -8,7 +8,7 @@ import pytest
 from planner.table import make_table
 from tables.noise import (Calibration, align, apply_platt, auc, best_threshold_accuracy, calibrate, calibrate_scores,
                           calibrate_source, combine, compare, compare_sources, fidelity, fit_platt, reliability, soften,
-                          source_fidelity, sources_fidelity, stack_scored)
+                          source_fidelity, sources_fidelity, stack_scored, builder_noise, unsoften)
 
 
 def naive_auc(s, y):
@@ -246,3 +246,22 @@ def test_combine_is_the_same_in_row_chunks():
     np.testing.assert_array_equal(a.P, b.P)
     np.testing.assert_array_equal(oa, ob)
     assert (oa[[5, 30]] == 1).all() and (np.delete(oa, [5, 30], axis=0) == 0).all()
+
+
+def test_combine_undoes_the_builders_default_noise():
+    F = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 0.5]])
+    e = {"category": 0.1, "spelling": 0.02}
+    kinds = ["category", "category", "spelling"]
+    ev = np.array([e[k] for k in kinds])
+    built = make_table(["a", "b"], F * (1 - ev) + (1 - F) * ev, kinds=kinds, meta={"noise_defaults": e})
+    np.testing.assert_allclose(builder_noise(built), ev)
+    np.testing.assert_allclose(unsoften(built.P, ev), F, atol=1e-6)
+    fid = pd.DataFrame({"t1": [0.8, 0.8, 0.9], "t0": [0.7, 0.7, 0.95]}, index=built.questions["id"])
+    t, _ = combine(built, fid)
+    np.testing.assert_allclose(t.P, soften(F, fid["t1"], fid["t0"]), atol=1e-6)   # not softened twice
+    built.meta["measured_noise"] = True
+    with pytest.raises(ValueError, match="measured noise"):
+        combine(built, fid)
+    odd = make_table(["a"], [[0.9]], kinds=["llm"], meta={"noise_defaults": e})
+    with pytest.raises(ValueError, match=r"no entry for question kind\(s\) \['llm'\]"):
+        builder_noise(odd)

@@ -41,6 +41,8 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--n-jobs", type=int, default=1, help="joblib workers (or LocalCluster workers)")
     p.add_argument("--scheduler", default=None, help="Dask scheduler address, or 'local' for a LocalCluster")
     p.add_argument("--max-shards", type=int, default=None, help="stop after N shards (resume later)")
+    p.add_argument("--assemble-partial", action="store_true",
+                   help="assemble the finished shards even when some remain (with --max-shards 0: compute nothing)")
     p.add_argument("--no-progress", action="store_true")
     return p
 
@@ -65,7 +67,7 @@ def main(args) -> int:
     job = Job(spec, keywords, questions, rows, out=args.out, block_size=args.block_size,
               use_category=args.use_category)
     summary = run_job(job, n_jobs=args.n_jobs, scheduler=args.scheduler, progress=not args.no_progress,
-                      max_shards=args.max_shards)
+                      max_shards=args.max_shards, assemble_partial=args.assemble_partial)
     summary["config"] = {k: v for k, v in vars(args).items()}
     print(json.dumps(summary, indent=1))
     return 0

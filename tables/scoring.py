@@ -299,12 +299,14 @@ def _iter_results(job: Job, todo: list[int], n_jobs: int, scheduler: str | None)
 
 
 def run_job(job: Job, n_jobs: int = 1, scheduler: str | None = None, progress: bool = True,
-            max_shards: int | None = None) -> dict:
+            max_shards: int | None = None, assemble_partial: bool = False) -> dict:
     """Run the pending shards of ``job`` (then assemble when all are done); returns a summary dict.
 
     n_jobs: joblib workers (1 = in this process); with ``scheduler``, LocalCluster workers.
     scheduler: a Dask scheduler address, "local" (LocalCluster of processes) or "local-threads".
     max_shards: stop after this many shards (for chunked runs); a later call continues.
+    assemble_partial: when shards remain, still assemble the finished ones (``max_shards=0`` with
+        this flag assembles what a killed run left, computing nothing).
     """
     _write_manifest(job)
     todo = job.pending()
@@ -333,6 +335,9 @@ def run_job(job: Job, n_jobs: int = 1, scheduler: str | None = None, progress: b
                "cells_per_s": round(done / secs, 2) if secs > 0 else None, "assembled": None}
     if not job.pending():
         summary["assembled"] = str(assemble(job))
+    elif assemble_partial and job.n_shards > len(job.pending()):
+        summary["assembled"] = str(assemble(job, partial=True))
+        summary["partial"] = True
     return summary
 
 
@@ -352,8 +357,11 @@ def load_answers(directory, mmap: bool = False):
     return t, mask.astype(bool)
 
 
-def assemble(job: Job) -> Path:
-    """Collect the job's shards into ``<out>/<source>/`` (merging with earlier jobs on the same universe)."""
+def assemble(job: Job, partial: bool = False) -> Path:
+    """Collect the job's shards into ``<out>/<source>/`` (merging with earlier jobs on the same universe).
+
+    partial: assemble the finished shards of an unfinished job (their cells are marked in the mask,
+    the others stay unscored); a later full assembly merges into the same directory."""
     K, Q = len(job.keywords), len(job.questions)
     P = np.full((K, Q), 0.5, dtype=np.float32)
     mask = np.zeros((K, Q), dtype=bool)
@@ -366,6 +374,8 @@ def assemble(job: Job) -> Path:
             raise ScoringError(f"{d}: holds answers over a different universe ({old.K} x {old.Q}); use another --out")
     for i in range(job.n_shards):
         r = job.shard_rows(i)
+        if partial and not job.shard_path(i).exists():
+            continue
         with np.load(job.shard_path(i), allow_pickle=False) as z:
             names = z["keywords"].tolist()
             if names != job.keywords["keyword"].iloc[r].tolist() or z["P"].shape != (len(r), Q):
@@ -380,7 +390,9 @@ def assemble(job: Job) -> Path:
                    categories=[c or "thing" for c in kw["category"]], questions=job.questions["text"].tolist(),
                    kinds=job.questions["kind"].tolist(),
                    meta={"source": job.spec.source, "spec": asdict(job.spec), "scored_cells": int(mask.sum()),
-                         "jobs": sorted({*(_old_jobs(d)), job.id})})
+                         "jobs": sorted({*(_old_jobs(d)), job.id}),
+                         **({"partial": {"job": job.id, "shards_done": job.n_shards - len(job.pending()),
+                                         "shards": job.n_shards}} if partial and job.pending() else {})})
     t.questions["id"] = job.questions["id"].tolist()
     save_table(t, d)
 

@@ -173,6 +173,25 @@ def test_max_shards_chunks(tmp_path, universe):
     assert s["computed"] == 1 and s["assembled"]
 
 
+def test_assemble_partial_then_full(tmp_path, universe):
+    """The finished shards of an unfinished job can be assembled (nothing computed with max_shards=0);
+    the full assembly later merges into the same directory."""
+    out = tmp_path / "out"
+    job = make_job(universe, out)
+    s = run_job(job, max_shards=0, assemble_partial=True, progress=False)
+    assert s["computed"] == 0 and s["assembled"] is None                 # no shard yet: nothing to assemble
+    s = run_job(job, max_shards=2, assemble_partial=True, progress=False)
+    assert s["computed"] == 2 and s["partial"] and s["assembled"]
+    t, mask = load_answers(out / "fake")
+    assert mask.sum(1).tolist() == [3, 3, 3, 3, 0, 0, 0]                   # shards 0-1 = rows 0..3
+    np.testing.assert_array_equal(t.P[:4], expected()[:4])
+    assert t.meta["partial"] == {"job": job.id, "shards_done": 2, "shards": 4}
+    s = run_job(job, progress=False)
+    t, mask = load_answers(out / "fake")
+    assert s["computed"] == 2 and mask.all() and "partial" not in t.meta
+    np.testing.assert_array_equal(t.P, expected())
+
+
 def test_kill_and_resume(tmp_path, universe):
     """SIGKILL a build_table process mid-run; the resumed run finishes with the same table."""
     out, log = tmp_path / "out", tmp_path / "calls.txt"

@@ -33,6 +33,9 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--calibration", nargs="*", default=[],
                    help="check-set scores CSV(s) (eval_answerers.py): one for all sources or one per source; "
                         "none = raw probabilities")
+    p.add_argument("--fidelity", default=None,
+                   help="apply a fidelity.csv measured elsewhere (e.g. on the real table) instead of measuring here; "
+                        "questions it lacks take their kind's pooled rates from it")
     p.add_argument("--prior-strength", type=float, default=10.0, help="pseudo-cells of the per-kind shrinkage")
     p.add_argument("--hard", action="store_true", help="count hard answers (p >= 0.5) instead of expected answers")
     p.add_argument("--chunk-rows", type=int, default=8192)
@@ -46,7 +49,7 @@ def main(args) -> dict:
 
     from planner.table import atomic_write, load_table, save_table
     from tables.knowledge import DEFAULT_NOISE
-    from tables.noise import calibrate_scores, combine, sources_fidelity, stack_scored
+    from tables.noise import calibrate_scores, combine, sources_fidelity, stack_scored, transfer_fidelity
     from tables.scoring import load_answers
 
     if len(args.calibration) not in (0, 1, len(args.answers)):
@@ -59,14 +62,27 @@ def main(args) -> dict:
     for i, d in enumerate(args.answers):
         t, mask = load_answers(d, mmap=True)
         sources.append((t, mask, cals[i] if cals else None))
-    fid = sources_fidelity(kn, sources, kind_defaults=DEFAULT_NOISE, prior_strength=args.prior_strength,
-                           hard=args.hard)
+    if args.fidelity:
+        import pandas as pd
+
+        measured = pd.read_csv(args.fidelity, index_col="id", keep_default_na=False, na_values=[""])
+        for col in ("group", "T1", "T0", "t1", "t0"):
+            if col not in measured.columns:
+                raise SystemExit(f"{args.fidelity}: missing column {col!r} (not a combine_table.py fidelity.csv)")
+        fid = transfer_fidelity(measured, kn.questions, kind_defaults=DEFAULT_NOISE)
+        for col in ("n1", "n0", "yes1", "no0"):
+            fid[col] = 0
+        fid["agreement"] = np.nan
+    else:
+        fid = sources_fidelity(kn, sources, kind_defaults=DEFAULT_NOISE, prior_strength=args.prior_strength,
+                               hard=args.hard)
     p, m, F, rows = stack_scored(kn, sources)
     report = {
         "knowledge": str(args.knowledge), "knowledge_hash": kn.meta.get("hash"),
         "sources": [{"dir": str(d), "cells": int(mask.sum()), "keywords": int(mask.any(axis=1).sum()),
                      "calibration": (vars(c) if c is not None else None)} for d, (_, mask, c) in zip(args.answers, sources)],
         "calibration_files": list(args.calibration), "prior_strength": args.prior_strength, "hard": args.hard,
+        "fidelity_from": args.fidelity,
         "shared_cells": int(m.sum()), "shared_keywords": int(len(np.unique(rows))),
         "by_kind": {},
     }
@@ -79,7 +95,7 @@ def main(args) -> dict:
             "questions": int(len(f)), "questions_scored": int(len(scored)),
             "cells_feature_yes": int(f["n1"].sum()), "cells_feature_no": int(f["n0"].sum()),
             "pooled_T1": round(float(f["T1"].iloc[0]), 4), "pooled_T0": round(float(f["T0"].iloc[0]), 4),
-            "measured": bool(len(scored)),
+            "measured": bool((f["source"] != "default").any()) if "source" in f else bool(len(scored)),
             "raw_agreement": (round(float((f["yes1"].sum() + f["no0"].sum()) / (f["n1"].sum() + f["n0"].sum())), 4)
                               if len(scored) else None),
             "t1": {f"p{int(100 * x)}": round(float(f["t1"].quantile(x)), 3) for x in (0.1, 0.5, 0.9)},

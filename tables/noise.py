@@ -223,6 +223,34 @@ def source_fidelity(knowledge, answers, mask, **kw) -> pd.DataFrame:
     return sources_fidelity(knowledge, [(answers, mask, None)], by_kind=False, **kw)
 
 
+def transfer_fidelity(fid: pd.DataFrame, questions: pd.DataFrame, kind_defaults: dict | None = None) -> pd.DataFrame:
+    """Fidelity measured on one table applied to another table's questions (matched by id).
+
+    fid: a :func:`sources_fidelity` frame (index question id; columns group, T1, T0, t1, t0, ...);
+    questions: the target's (id, kind) frame. A question absent from ``fid`` takes the pooled
+    T1/T0 of its kind there, else t1 = t0 = 1 - kind_defaults[kind]; an unknown kind raises.
+    Returns a frame indexed by the target ids with group, t1, t0 and ``source`` (id / kind / default).
+    """
+    ids, kinds = questions["id"].to_numpy(), questions["kind"].to_numpy()
+    pooled = fid.groupby("group")[["T1", "T0"]].first() if "group" in fid else pd.DataFrame(columns=["T1", "T0"])
+    rows = []
+    for q, k in zip(ids, kinds):
+        if q in fid.index:
+            r = fid.loc[q]
+            rows.append((k, float(r["t1"]), float(r["t0"]), "id"))
+        elif k in pooled.index:
+            rows.append((k, float(pooled.loc[k, "T1"]), float(pooled.loc[k, "T0"]), "kind"))
+        elif kind_defaults and k in kind_defaults:
+            rows.append((k, 1 - kind_defaults[k], 1 - kind_defaults[k], "default"))
+        else:
+            raise ValueError(f"no fidelity for question {q!r} of kind {k!r} (not measured, no default)")
+    out = pd.DataFrame(rows, columns=["group", "t1", "t0", "source"], index=ids)
+    known = out["group"].isin(pooled.index)                  # T1/T0: the kind's pooled rates where measured
+    out["T1"] = np.where(known, out["group"].map(pooled["T1"]), out["t1"]).astype(np.float64)
+    out["T0"] = np.where(known, out["group"].map(pooled["T0"]), out["t0"]).astype(np.float64)
+    return out
+
+
 # --- calibration --------------------------------------------------------------------------------
 
 

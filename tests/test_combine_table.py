@@ -72,3 +72,30 @@ def test_combine_table_rejects_bad_calibration_count(tmp_path):
     setup(tmp_path)
     with pytest.raises(SystemExit, match="give 0, 1 or 1 files"):
         run(tmp_path, "--calibration", str(tmp_path / "scores.csv"), str(tmp_path / "scores.csv"))
+
+
+def test_combine_table_transfers_a_measured_fidelity(tmp_path):
+    """--fidelity applies another table's measurement by question id, pooled by kind for the rest."""
+    F, A, mask, flips = setup(tmp_path)
+    run(tmp_path, "--calibration", str(tmp_path / "scores.csv"))
+    fid = pd.read_csv(tmp_path / "out" / "fidelity.csv", index_col="id")
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import combine_table
+    kn = load_table(tmp_path / "kn")
+    sub = make_table(kn.names[:10], kn.P[:10, [0, 6]], kinds=["category", "spelling"])
+    sub.questions["id"] = [kn.questions["id"][0], "new-spelling-question"]
+    save_table(sub, tmp_path / "sub")
+    rep = combine_table.main(combine_table.make_parser().parse_args(
+        ["--knowledge", str(tmp_path / "sub"), "--fidelity", str(tmp_path / "out" / "fidelity.csv"),
+         "--out", str(tmp_path / "sub_out")]))
+    t = load_table(tmp_path / "sub_out")
+    f0 = fid.iloc[0]
+    np.testing.assert_allclose(t.P[:, 0], np.where(sub.P[:, 0] > 0.5, f0["t1"], 1 - f0["t0"]), atol=1e-6)
+    sp = fid[fid["group"] == "spelling"].iloc[0]          # the spelling kind's rates (here the default)
+    np.testing.assert_allclose(t.P[:, 1], np.where(sub.P[:, 1] > 0.5, sp["T1"], 1 - sp["T0"]), atol=1e-6)
+    assert rep["fidelity_from"].endswith("fidelity.csv") and rep["cells_from_sources"] == 0
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,t1\nx,0.9\n")
+    with pytest.raises(SystemExit, match="bad.csv: missing column 'group'"):
+        combine_table.main(combine_table.make_parser().parse_args(
+            ["--knowledge", str(tmp_path / "sub"), "--fidelity", str(bad), "--out", str(tmp_path / "o2")]))

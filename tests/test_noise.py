@@ -8,7 +8,8 @@ import pytest
 from planner.table import make_table
 from tables.noise import (Calibration, align, apply_platt, auc, best_threshold_accuracy, calibrate, calibrate_scores,
                           calibrate_source, combine, compare, compare_sources, fidelity, fit_platt, reliability, soften,
-                          source_fidelity, sources_fidelity, stack_scored, builder_noise, unsoften)
+                          source_fidelity, sources_fidelity, stack_scored, builder_noise, unsoften,
+                          transfer_fidelity)
 
 
 def naive_auc(s, y):
@@ -265,3 +266,16 @@ def test_combine_undoes_the_builders_default_noise():
     odd = make_table(["a"], [[0.9]], kinds=["llm"], meta={"noise_defaults": e})
     with pytest.raises(ValueError, match=r"no entry for question kind\(s\) \['llm'\]"):
         builder_noise(odd)
+
+
+def test_transfer_fidelity():
+    fid = pd.DataFrame({"group": ["category", "category", "spelling"], "T1": [0.8, 0.8, 0.6], "T0": [0.7, 0.7, 0.55],
+                        "t1": [0.9, 0.75, 0.6], "t0": [0.6, 0.8, 0.55]}, index=["c1", "c2", "s1"])
+    qs = pd.DataFrame({"id": ["c2", "c9", "s7", "p1"], "kind": ["category", "category", "spelling", "place"]})
+    out = transfer_fidelity(fid, qs, kind_defaults={"place": 0.08})
+    assert out["source"].tolist() == ["id", "kind", "kind", "default"]
+    np.testing.assert_allclose(out["t1"], [0.75, 0.8, 0.6, 0.92])
+    np.testing.assert_allclose(out["t0"], [0.8, 0.7, 0.55, 0.92])
+    np.testing.assert_allclose(out["T1"], [0.8, 0.8, 0.6, 0.92])
+    with pytest.raises(ValueError, match="no fidelity for question 'p1' of kind 'place'"):
+        transfer_fidelity(fid, qs)

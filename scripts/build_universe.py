@@ -28,6 +28,9 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--wordnet-dir", default=None, help="WordNet 3.0 dict dir (default $WORDNET_DIR or /usr/share/wordnet)")
     p.add_argument("--kaggle", action="append", default=[], help="extra kaggle-environments dir or keywords.py (repeatable)")
     p.add_argument("--min-concreteness", type=float, default=3.5)
+    p.add_argument("--gloss-compounds", action="store_true",
+                   help="add the two-word compounds from WordNet glosses (universe.gloss_compounds; off by default: "
+                        "+7 of the 579 public things for 7.6k keywords, a third of them nonsense)")
     p.add_argument("--min-city-population", type=int, default=5000, choices=[500, 1000, 5000, 15000])
     p.add_argument("--n-alpha", type=int, default=255, help="alphabetical cut questions")
     p.add_argument("--max-category", type=int, default=4000, help="cap on WordNet category questions")
@@ -67,15 +70,16 @@ def main(args) -> dict:
 
     from planner.table import Table, atomic_write, save_table
     from tables import knowledge, prior as priors, universe as uni, universe_example as example
-    from tables.wordnet import load_wordnet
+    from tables.wordnet import load_wordnet, read_glosses
 
     t0 = time.time()
-    bar, step, times = _stage_bar(12, args.json)
+    bar, step, times = _stage_bar(13, args.json)
     wn = load_wordnet(args.wordnet_dir)
     step("wordnet")
     kaggle_files = [uni.kaggle_file(None)] + [uni.kaggle_file(k) for k in args.kaggle]
     U = uni.build_universe(wn, kaggle_files=kaggle_files, min_concreteness=args.min_concreteness,
-                           min_city_population=args.min_city_population, progress=step)
+                           min_city_population=args.min_city_population, progress=step,
+                           glosses=read_glosses(args.wordnet_dir) if args.gloss_compounds else None)
     ratings = uni.read_concreteness()
     feat = priors.prior_features(U, wn, ratings)
     step("prior features")
@@ -107,7 +111,8 @@ def main(args) -> dict:
         "universe_size": int(len(U)),
         "by_category": {k: int(v) for k, v in U["category"].value_counts().items()},
         "by_source": {s: int(sum(s in x.split("|") for x in U["source"]))
-                      for s in ("kaggle", "kaggle_place", "wordnet", "concreteness", "geonames")},
+                      for s in ("kaggle", "kaggle_place", "wordnet", "concreteness", "gloss", "geonames")},
+        "generated_only": int(uni.generated_mask(U).sum()),
         "prior_mass_by_category": {k: float(v) for k, v in pd.Series(prior).groupby(U["category"]).sum()
                                    .sort_values(ascending=False).items()},
         "prior_params": params,

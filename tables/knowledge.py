@@ -23,7 +23,13 @@ import pandas as pd
 
 DEFAULT_NOISE = {"spelling": 0.02, "alpha": 0.02, "category": 0.10, "place": 0.08}
 HEAD_SHRINK = 0.8        # phrases resolved through their head word: F -> 0.5 + HEAD_SHRINK * (F - 0.5)
-MIN_LEMMA_ZIPF = 2.8     # a category is worded with a lemma at least this frequent (wordfreq zipf)
+MIN_LEMMA_ZIPF = 2.8     # an ambiguous lemma naming a category is at least this frequent (wordfreq zipf)
+MIN_PLAIN_ZIPF = 2.5     # an unambiguous one (its first sense is the category) at least this frequent
+MIN_RARE_ZIPF = 2.0      # ... or this frequent when the ambiguous ones use a rare sense
+SHALLOW_RANK = 3         # senses beyond the first SHALLOW_RANK of a word are rare senses
+MIN_DISAMBIG_ZIPF = 3.0  # the bracketed word telling the sense of an ambiguous one ("crane (bird)")
+DISAMBIG_RANK = 2        # ... names its synset in one of its first DISAMBIG_RANK senses
+DISAMBIG_LEVELS = 8      # hypernym levels searched for that word
 PLACES = ("country", "city", "landmark", "region")
 
 # WordNet categories that mean nothing to a player; never asked.
@@ -61,10 +67,6 @@ HAND_TEXT = {
 _PUNCT = str.maketrans("", "", string.punctuation + " ")
 
 
-def _article(word: str) -> str:
-    return "an" if word[:1].lower() in "aeiou" else "a"
-
-
 def question_frame(rows) -> pd.DataFrame:
     """DataFrame(id, text, kind) from [(id, text, kind)]; raises on duplicate ids."""
     df = pd.DataFrame(list(rows), columns=["id", "text", "kind"])
@@ -79,27 +81,70 @@ def question_frame(rows) -> pd.DataFrame:
 def lemma_for(wn, offset: int, zipf) -> str | None:
     """The plain lemma naming a synset best, or None when only jargon or rare words name it.
 
-    Candidates have zipf >= MIN_LEMMA_ZIPF and are not jargon; a lemma whose first sense is this
-    synset (unambiguous) beats a more frequent ambiguous one ("woodwind" over "wood").
+    Non-jargon lemmas are ranked in tiers, the most frequent first within a tier:
+    1. unambiguous (this synset is the lemma's first noun sense), zipf >= MIN_PLAIN_ZIPF
+       ("woodwind" over "wood");
+    2. ambiguous with this synset among its first SHALLOW_RANK senses, zipf >= MIN_LEMMA_ZIPF;
+    3. unambiguous, zipf >= MIN_RARE_ZIPF ("contractile organ" rather than "contractor");
+    4. ambiguous with this synset a rarer sense, zipf >= MIN_LEMMA_ZIPF.
+    An ambiguous lemma needs a disambiguator (:func:`disambiguator`).
     """
     best, best_key = None, None
     for lem in wn.synsets[offset].lemmas:
         if lem in JARGON or lem[0].isupper():
             continue
         z = zipf(lem.replace("_", " "))
-        if z < MIN_LEMMA_ZIPF:
-            continue
-        key = (wn.senses(lem)[:1] == (offset,), z)
-        if best_key is None or key > best_key:
-            best, best_key = lem, key
+        senses = wn.senses(lem)
+        if senses[:1] == (offset,):
+            tier = 4 if z >= MIN_PLAIN_ZIPF else 2 if z >= MIN_RARE_ZIPF else 0
+        elif z >= MIN_LEMMA_ZIPF:
+            tier = 3 if offset in senses[:SHALLOW_RANK] else 1
+        else:
+            tier = 0
+        if tier and (best_key is None or (tier, z) > best_key):
+            best, best_key = lem, (tier, z)
     return best
 
 
+def disambiguator(wn, offset: int, lemma: str, zipf, levels: int = DISAMBIG_LEVELS) -> str | None:
+    """A common plain word telling which sense of ``lemma`` synset ``offset`` is, or None.
+
+    Searches the hypernyms breadth-first up to ``levels`` levels for the nearest ancestor that
+    (a) is not an ancestor of a more frequent sense of ``lemma`` (the reading a player would take
+    by default) and (b) has a single-word, non-jargon lemma of zipf >= MIN_DISAMBIG_ZIPF naming it
+    in one of its first DISAMBIG_RANK senses; the most frequent such lemma names it. ``crane`` (the
+    bird sense) -> ``"bird"``; ``fixing`` (a fastener) never -> ``"restraint"`` (whose common senses
+    are acts and feelings).
+    """
+    senses = wn.senses(lemma)
+    earlier = senses[: senses.index(offset)] if offset in senses else senses
+    blocked = set().union(*(wn.ancestors(o) for o in earlier)) if earlier else set()
+    level, seen = list(wn.synsets[offset].hypernyms), {offset}
+    for _ in range(levels):
+        best, best_z = None, -1.0
+        for h in level:
+            if h in blocked:
+                continue
+            for hl in wn.synsets[h].lemmas:
+                if hl in JARGON or hl == lemma or not hl.isalpha() or not hl.islower():
+                    continue
+                z = zipf(hl)
+                if z >= MIN_DISAMBIG_ZIPF and h in wn.senses(hl)[:DISAMBIG_RANK] and z > best_z:
+                    best, best_z = hl, z
+        if best is not None:
+            return best
+        seen.update(level)
+        level = [g for h in level for g in wn.synsets[h].hypernyms if g not in seen]
+    return None
+
+
 def category_text(wn, offset: int, zipf) -> str | None:
-    """Natural wording for "is it under synset ``offset``", or None when only jargon names it.
+    """Natural wording for "is it under synset ``offset``", or None when no plain wording exists.
 
     ``category_text(wn, <container>, zipf) == "Is it a container?"``; otherwise "Is it a kind of
-    X?", with the parent's name in brackets when X's first sense is another synset.
+    X?" with X from :func:`lemma_for`; when X's first sense is another synset, a plain ancestor
+    word from :func:`disambiguator` follows in brackets ("Is it a kind of crane (bird)?"), and
+    without one the category is not asked.
     """
     first = wn.synsets[offset].lemmas[0]
     if first in HAND_TEXT and offset in wn.senses(first)[:3]:
@@ -107,15 +152,12 @@ def category_text(wn, offset: int, zipf) -> str | None:
     lem = lemma_for(wn, offset, zipf)
     if lem is None:
         return None
-    word = lem.replace("_", " ")
-    text = f"Is it a kind of {word}"
-    senses = wn.senses(lem)
-    if senses and senses[0] != offset:
-        for h in wn.synsets[offset].hypernyms:
-            hl = lemma_for(wn, h, zipf)
-            if hl and hl != lem:
-                text += f" ({_article(hl)} {hl.replace('_', ' ')})"
-                break
+    text = f"Is it a kind of {lem.replace('_', ' ')}"
+    if wn.senses(lem)[:1] != (offset,):
+        d = disambiguator(wn, offset, lem, zipf)
+        if d is None:
+            return None
+        text += f" ({d})"
     return text + "?"
 
 

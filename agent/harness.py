@@ -5,6 +5,9 @@ answerer role (code first, then the LLM) but without the table shortcut, so that
 against it measures the guesser against a real, noisy answerer and not against its own table.
 Answers are memoized per (keyword, question): the LLM is deterministic, and guessers that ask
 the same question in the same game family meet the same answer.
+
+``llm_only_answerer(model_dir)`` is the other team's answerer as most of them were: the LLM answers
+every question, letter and alphabetical ones included (no code path), "yes" when its P(yes) >= 0.5.
 """
 from __future__ import annotations
 
@@ -36,4 +39,24 @@ def llm_answerer(model_dir=None, prompt: str = "sys_sub"):
         return answerer.answer(turn)
 
     answer.counts = answerer.counts
+    return answer
+
+
+def llm_only_answerer(model_dir=None, prompt: str = "sys_sub", threshold: float = 0.5, num_threads=None):
+    """A callable (keyword, question) -> "yes" | "no": the LLM alone (tables.llm.YesNoScorer), no code."""
+    model = Path(model_dir) if model_dir else DEFAULT_MODEL
+    if not model.exists():
+        raise SystemExit(f"{model}: model directory not found (python scripts/fetch_models.py ...)")
+    state = {}
+
+    @lru_cache(maxsize=None)
+    def answer(keyword: str, question: str) -> str:
+        if "scorer" not in state:
+            from tables.llm import YesNoScorer
+            state["scorer"] = YesNoScorer(model, prompt=prompt, batch_size=1, num_threads=num_threads)
+        p = float(state["scorer"].score(keyword, [question])[0])
+        answer.counts["llm"] += 1
+        return "yes" if p >= threshold else "no"
+
+    answer.counts = {"llm": 0}
     return answer

@@ -27,7 +27,8 @@ def make_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--keywords", required=True, help="file with one keyword per line, or 'public'")
     p.add_argument("--guesser", action="append", choices=["q20", "greedy", "hard", "random"], help="repeatable")
-    p.add_argument("--answerer", action="append", help="exact | flip:E | table:DIR | llm[:MODEL_DIR]; repeatable")
+    p.add_argument("--answerer", action="append", help="exact | flip:E | table:DIR | llm[:MODEL_DIR] (our answerer: code, then the LLM) | "
+                        "llm-only[:MODEL_DIR] (the LLM answers everything, letters included); repeatable")
     p.add_argument("--table", default=str(ROOT / "tables" / "example"))
     p.add_argument("--tree", help="q20's tree (default: TABLE/tree.npz if it fits, else fitted now)")
     p.add_argument("--min-mass", type=float, default=1e-5, help="min-mass of a tree fitted now")
@@ -64,7 +65,7 @@ def referee_games(table_dir, tree, keywords, spec: str, seed: int):
     table = load_table(table_dir)
     gi = GuessIndex(table.names, table.keywords["alts"])
     model = None
-    if spec.startswith("llm"):
+    if spec == "llm" or spec.startswith("llm:"):
         model = Path(spec.split(":", 1)[1]) if ":" in spec else ROOT / "models" / "qwen1.5b"
     flip = float(spec.split(":", 1)[1]) if spec.startswith("flip:") else 0.0
     if not (spec == "exact" or spec.startswith("flip:") or model):
@@ -112,6 +113,9 @@ def make_answerer(spec: str, table):
     if spec == "llm" or spec.startswith("llm:"):
         from agent.harness import llm_answerer
         return llm_answerer(spec.split(":", 1)[1] if ":" in spec else None)
+    if spec == "llm-only" or spec.startswith("llm-only:"):
+        from agent.harness import llm_only_answerer
+        return llm_only_answerer(spec.split(":", 1)[1] if ":" in spec else None)
     return table_answerer(spec, table, load_table=load_table)
 
 

@@ -29,3 +29,18 @@ def test_lazy_llm_bad_dir(tmp_path):
     (tmp_path / "config.json").write_text("{}")
     llm = LazyLLM(tmp_path)
     assert llm.get(wait_s=60) is None and not llm.available
+
+
+def test_llm_only_answerer_answers_everything_with_the_model():
+    """The opponent-style answerer: no code path, so a letter question also costs an LLM call."""
+    from agent.harness import llm_only_answerer
+    from tables.llm import YesNoScorer
+
+    ans = llm_only_answerer(MODEL, num_threads=1)
+    q1, q2 = "Is it a kind of furniture?", 'Does the keyword start with the letter "C"?'
+    a1, a2 = ans("chair", q1), ans("chair", q2)
+    assert a1 in ("yes", "no") and a2 in ("yes", "no")
+    assert ans.counts["llm"] == 2
+    assert ans("chair", q1) == a1 and ans.counts["llm"] == 2          # memoized
+    p = YesNoScorer(MODEL, prompt="sys_sub", batch_size=1, num_threads=1).score("chair", [q2])[0]
+    assert a2 == ("yes" if p >= 0.5 else "no")

@@ -38,6 +38,9 @@ def make_parser() -> argparse.ArgumentParser:
                         "questions it lacks take their kind's pooled rates from it")
     p.add_argument("--prior-strength", type=float, default=10.0, help="pseudo-cells of the per-kind shrinkage")
     p.add_argument("--hard", action="store_true", help="count hard answers (p >= 0.5) instead of expected answers")
+    p.add_argument("--extra-questions", action="store_true",
+                   help="also append the sources' questions the knowledge table lacks (as LLM-only columns); "
+                        "default: keep the knowledge table's questions only")
     p.add_argument("--chunk-rows", type=int, default=8192)
     p.add_argument("--out", required=True, help="output table dir")
     p.add_argument("--json", action="store_true", help="print the measurement as one JSON object")
@@ -102,7 +105,7 @@ def main(args) -> dict:
             "t0": {f"p{int(100 * x)}": round(float(f["t0"].quantile(x)), 3) for x in (0.1, 0.5, 0.9)},
             "noise": {f"p{int(100 * x)}": round(float(e_q.quantile(x)), 3) for x in (0.1, 0.5, 0.9)},
         }
-    table, origin = combine(kn, fid, sources, chunk_rows=args.chunk_rows)
+    table, origin = combine(kn, fid, sources, chunk_rows=args.chunk_rows, extra_questions=args.extra_questions)
     report["cells_from_sources"] = int((origin >= 1).sum())
     report["cells_softened"] = int((origin == 0).sum())
     table.meta.update({"noise": report})

@@ -424,7 +424,8 @@ def soften(feature, t1, t0) -> np.ndarray:
     return F * np.asarray(t1)[None, :] + (1 - F) * (1 - np.asarray(t0))[None, :]
 
 
-def combine(knowledge, fid: pd.DataFrame | None = None, sources=(), eps: float = EPS, chunk_rows: int = 8192):
+def combine(knowledge, fid: pd.DataFrame | None = None, sources=(), eps: float = EPS, chunk_rows: int = 8192,
+            extra_questions: bool = True):
     """The planner's P from a knowledge table and LLM answer sources.
 
     knowledge: Table (K keywords, Qk questions, 0/1-ish P; may be memory-mapped) -- defines the rows.
@@ -434,6 +435,8 @@ def combine(knowledge, fid: pd.DataFrame | None = None, sources=(), eps: float =
     sources: sequence of (answers Table, mask (K', Q') bool, Calibration or None), highest priority
         first; their questions not in ``knowledge`` are appended as extra columns (kind kept).
     chunk_rows: rows softened per block (memory stays ~ the float32 output plus one block).
+    extra_questions: append the sources' questions the knowledge table lacks (False: drop them, e.g.
+        when the knowledge table was rebuilt and dropped some questions the source still has).
     Returns (Table, origin) where origin (K, Q) int8 is 0 = softened knowledge feature, i >= 1 = the
     i-th source scored the cell, -1 = unscored LLM-only cell (filled with that question's mean
     calibrated answer over scored cells, 0.5 when none). Values are clipped to [eps, 1 - eps].
@@ -444,7 +447,7 @@ def combine(knowledge, fid: pd.DataFrame | None = None, sources=(), eps: float =
     kq = knowledge.questions[["id", "text", "kind"]]
     extra = []
     seen = set(kq["id"])
-    for t, _, _ in sources:
+    for t, _, _ in (sources if extra_questions else ()):
         for row in t.questions[["id", "text", "kind"]].itertuples(index=False):
             if row.id not in seen:
                 seen.add(row.id)
@@ -474,11 +477,12 @@ def combine(knowledge, fid: pd.DataFrame | None = None, sources=(), eps: float =
         rows_s = np.array([i for i, n in enumerate(t.keywords["keyword"]) if n in kidx], dtype=np.int64)
         rows_s = rows_s[mask[rows_s].any(axis=1)]                # only rows the source scored
         rows_k = np.array([kidx[n] for n in t.keywords["keyword"].iloc[rows_s]], dtype=np.int64)
-        cols_q = np.array([qidx[q] for q in t.questions["id"]], dtype=np.int64)
+        cols_s = np.array([j for j, q in enumerate(t.questions["id"]) if q in qidx], dtype=np.int64)
+        cols_q = np.array([qidx[q] for q in t.questions["id"].iloc[cols_s]], dtype=np.int64)
         ix = np.ix_(rows_k, cols_q)
         sub_o = origin[ix]
-        m = mask[rows_s] & (sub_o <= 0)                         # not taken by a higher-priority source
-        p = np.asarray(t.P[rows_s], dtype=np.float64)
+        m = mask[np.ix_(rows_s, cols_s)] & (sub_o <= 0)         # not taken by a higher-priority source
+        p = np.asarray(t.P[rows_s], dtype=np.float64)[:, cols_s]
         p = cal(p) if cal is not None else p
         sub_P = P[ix]
         sub_P[m], sub_o[m] = p[m], s

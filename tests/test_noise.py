@@ -167,6 +167,10 @@ def test_combine():
     assert t.P[1, 0] == pytest.approx(0.2) and t.P[1, 3] == pytest.approx(0.8)
     np.testing.assert_allclose(t.P[[0, 2, 3], 3], 0.8, atol=1e-6)  # unscored llm-only cells: column mean
     assert t.names == kn.names and t.meta["softened"]
+    t3, origin3 = combine(kn, fid, sources=[(ans, np.ones((3, 3), bool), None),
+                                            (extra, mask_extra, None)], extra_questions=False)
+    assert t3.Q == 3 and origin3.tolist() == [row[:3] for row in origin.tolist()]   # llm1 dropped, rest unchanged
+    np.testing.assert_array_equal(t3.P, t.P[:, :3])
     t2, _ = combine(kn)  # no fidelity, no sources: the features clipped to [eps, 1 - eps]
     np.testing.assert_allclose(t2.P, np.clip(kn.P, 1e-3, 1 - 1e-3))
     with pytest.raises(ValueError, match="no row for question"):

@@ -223,12 +223,14 @@ def source_fidelity(knowledge, answers, mask, **kw) -> pd.DataFrame:
     return sources_fidelity(knowledge, [(answers, mask, None)], by_kind=False, **kw)
 
 
-def transfer_fidelity(fid: pd.DataFrame, questions: pd.DataFrame, kind_defaults: dict | None = None) -> pd.DataFrame:
+def transfer_fidelity(fid: pd.DataFrame, questions: pd.DataFrame, kind_defaults: dict | None = None,
+                      clip=(0.5, 0.99)) -> pd.DataFrame:
     """Fidelity measured on one table applied to another table's questions (matched by id).
 
     fid: a :func:`sources_fidelity` frame (index question id; columns group, T1, T0, t1, t0, ...);
     questions: the target's (id, kind) frame. A question absent from ``fid`` takes the pooled
-    T1/T0 of its kind there, else t1 = t0 = 1 - kind_defaults[kind]; an unknown kind raises.
+    T1/T0 of its kind there (clipped to ``clip`` as :func:`fidelity` clips), else
+    t1 = t0 = 1 - kind_defaults[kind]; an unknown kind raises.
     Returns a frame indexed by the target ids with group, t1, t0 and ``source`` (id / kind / default).
     """
     ids, kinds = questions["id"].to_numpy(), questions["kind"].to_numpy()
@@ -239,7 +241,8 @@ def transfer_fidelity(fid: pd.DataFrame, questions: pd.DataFrame, kind_defaults:
             r = fid.loc[q]
             rows.append((k, float(r["t1"]), float(r["t0"]), "id"))
         elif k in pooled.index:
-            rows.append((k, float(pooled.loc[k, "T1"]), float(pooled.loc[k, "T0"]), "kind"))
+            rows.append((k, float(np.clip(pooled.loc[k, "T1"], *clip)), float(np.clip(pooled.loc[k, "T0"], *clip)),
+                         "kind"))
         elif kind_defaults and k in kind_defaults:
             rows.append((k, 1 - kind_defaults[k], 1 - kind_defaults[k], "default"))
         else:

@@ -281,5 +281,7 @@ def test_transfer_fidelity():
     np.testing.assert_allclose(out["t1"], [0.75, 0.8, 0.6, 0.92])
     np.testing.assert_allclose(out["t0"], [0.8, 0.7, 0.55, 0.92])
     np.testing.assert_allclose(out["T1"], [0.8, 0.8, 0.6, 0.92])
+    fid.loc[fid["group"] == "spelling", "T0"] = 0.45             # a pooled rate below 0.5 is clipped, never inverts
+    assert transfer_fidelity(fid, qs, kind_defaults={"place": 0.08})["t0"].iloc[2] == 0.5
     with pytest.raises(ValueError, match="no fidelity for question 'p1' of kind 'place'"):
         transfer_fidelity(fid, qs)

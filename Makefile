@@ -49,7 +49,8 @@ universe: .venv
 # The real table at the measured noise (after `make universe`; ~1.5-2 h on 2 cores, nearly all of it
 # Qwen-1.5B): Qwen answers the hand-labelled check set (its calibration) and 8 prior-sampled keywords x
 # every question; the knowledge features are softened by its measured fidelity per question kind;
-# then the tree is fitted and analyzed with the table itself as the answer model.
+# the example table is re-softened by the same measurement (tables/example_measured); then the real
+# tree is fitted and analyzed with the table itself as the answer model (~30 min, 11 GB).
 QWEN := models/qwen1.5b/model.safetensors
 $(QWEN): | $(STAMP)
 	$(PY) scripts/fetch_models.py qwen1.5b
@@ -60,8 +61,9 @@ real: .venv $(QWEN)
 		--sample-by-prior --seed 0 --block-size 1 --threads 2 --name qwen1.5b-sys_sub-all8 --out build/answers --assemble-partial
 	$(PY) scripts/combine_table.py --knowledge build/real --answers build/answers/qwen1.5b-sys_sub-all8 \
 		--calibration build/eval/scores_qwen1.5b-sys_sub.csv --out build/real_combined
+	$(PY) scripts/combine_table.py --knowledge $(EXAMPLE) --fidelity build/real_combined/fidelity.csv --out tables/example_measured
+	# fit + exact analysis with the table itself as the answer model (2000 Monte-Carlo games off the tree)
 	$(PY) scripts/fit_tree.py --table build/real_combined --min-mass 1e-3 --out build/real_combined_tree.npz --json
-	$(PY) scripts/analyze.py --tree build/real_combined_tree.npz --table build/real_combined --json --plot $(OUT)/real_combined
 
 # The Kaggle tarball (example table, its tree, SmolLM2 as answerer/final guesser), self-verified
 # through the real referee; and self-play of 50 public keywords through the referee.

@@ -110,7 +110,7 @@ def compare_sources(a, mask_a, b, mask_b=None, threshold: float = 0.5) -> dict:
 
 
 def fidelity(p_llm, mask, feature, prior_strength: float = 10.0, hard: bool = True, threshold: float = 0.5,
-             clip=(0.5, 0.99), groups=None, group_defaults: dict | None = None) -> pd.DataFrame:
+             clip=(0.01, 0.99), groups=None, group_defaults: dict | None = None) -> pd.DataFrame:
     """Per-question fidelity of an answerer to a knowledge feature.
 
     p_llm: (K, Q) answerer P(yes); mask: (K, Q) bool scored cells; feature: (K, Q) 0/1-ish;
@@ -122,7 +122,10 @@ def fidelity(p_llm, mask, feature, prior_strength: float = 10.0, hard: bool = Tr
     questions for a group without cells, or 1 - group_defaults[group] when that is given) with
     ``prior_strength`` pseudo-cells:
         t1_q = (yes1_q + m T1) / (n1_q + m),   t0_q = (no0_q + m T0) / (n0_q + m),
-    then clipped to ``clip`` (never below 0.5: softening does not invert a feature).
+    then clipped to ``clip`` and kept from inverting the feature (:func:`no_inversion`: where
+    t1 + t0 < 1 the answerer's "yes" is no more likely for feature-yes keywords, so the question
+    is made uninformative, P(yes) equal on both sides; a biased answerer that says "yes" to every
+    letter question gets t1 ~ 1, t0 ~ 0: uninformative, not "no means feature no").
     Returns a DataFrame with Q rows: group, n1, n0, yes1, no0, agreement (raw, nan if no cell),
     T1, T0 (the pooled rates used), t1, t0.
     """
@@ -160,9 +163,25 @@ def fidelity(p_llm, mask, feature, prior_strength: float = 10.0, hard: bool = Tr
     k = float(prior_strength)
     t1 = np.clip(np.divide(yes1 + k * T1, n1 + k, out=T1.copy(), where=n1 + k > 0), *clip)
     t0 = np.clip(np.divide(no0 + k * T0, n0 + k, out=T0.copy(), where=n0 + k > 0), *clip)
+    t1, t0 = no_inversion(t1, t0)
     agreement = np.divide(yes1 + no0, n1 + n0, out=np.full(Q, np.nan), where=n1 + n0 > 0)
     return pd.DataFrame({"group": g, "n1": n1.astype(int), "n0": n0.astype(int), "yes1": yes1, "no0": no0,
                          "agreement": agreement, "T1": T1, "T0": T0, "t1": t1, "t0": t0})
+
+
+def no_inversion(t1, t0) -> tuple[np.ndarray, np.ndarray]:
+    """Where t1 + t0 < 1 (P(yes | F yes) < P(yes | F no)), set both sides to the mean P(yes).
+
+    t1, t0: (Q,). Softening with the result never turns a feature upside down.
+    >>> [x.round(3).tolist() for x in no_inversion(np.array([0.9, 0.99]), np.array([0.8, 0.01]))]
+    [[0.9, 0.99], [0.8, 0.01]]
+    >>> [x.round(3).tolist() for x in no_inversion(np.array([0.4]), np.array([0.5]))]
+    [[0.45], [0.55]]
+    """
+    t1, t0 = np.asarray(t1, dtype=np.float64), np.asarray(t0, dtype=np.float64)
+    bad = t1 + t0 < 1
+    p_yes = (t1 + 1 - t0) / 2
+    return np.where(bad, p_yes, t1), np.where(bad, 1 - p_yes, t0)
 
 
 def scored_rows(mask) -> np.ndarray:
@@ -224,12 +243,12 @@ def source_fidelity(knowledge, answers, mask, **kw) -> pd.DataFrame:
 
 
 def transfer_fidelity(fid: pd.DataFrame, questions: pd.DataFrame, kind_defaults: dict | None = None,
-                      clip=(0.5, 0.99)) -> pd.DataFrame:
+                      clip=(0.01, 0.99)) -> pd.DataFrame:
     """Fidelity measured on one table applied to another table's questions (matched by id).
 
     fid: a :func:`sources_fidelity` frame (index question id; columns group, T1, T0, t1, t0, ...);
     questions: the target's (id, kind) frame. A question absent from ``fid`` takes the pooled
-    T1/T0 of its kind there (clipped to ``clip`` as :func:`fidelity` clips), else
+    T1/T0 of its kind there (clipped and un-inverted as :func:`fidelity` does), else
     t1 = t0 = 1 - kind_defaults[kind]; an unknown kind raises.
     Returns a frame indexed by the target ids with group, t1, t0 and ``source`` (id / kind / default).
     """
@@ -241,8 +260,8 @@ def transfer_fidelity(fid: pd.DataFrame, questions: pd.DataFrame, kind_defaults:
             r = fid.loc[q]
             rows.append((k, float(r["t1"]), float(r["t0"]), "id"))
         elif k in pooled.index:
-            rows.append((k, float(np.clip(pooled.loc[k, "T1"], *clip)), float(np.clip(pooled.loc[k, "T0"], *clip)),
-                         "kind"))
+            t1, t0 = no_inversion(np.clip([pooled.loc[k, "T1"]], *clip), np.clip([pooled.loc[k, "T0"]], *clip))
+            rows.append((k, float(t1[0]), float(t0[0]), "kind"))
         elif kind_defaults and k in kind_defaults:
             rows.append((k, 1 - kind_defaults[k], 1 - kind_defaults[k], "default"))
         else:

@@ -199,7 +199,8 @@ def test_fidelity_pools_per_group():
     m[:, 1] = False                                     # question 1 (kind a) unscored
     df = fidelity(p, m, F, prior_strength=1.0, clip=(0.0, 1.0), groups=["a", "a", "b"])
     assert df["T1"].tolist() == [1.0, 1.0, 0.0] and df["T0"].tolist() == [1.0, 1.0, 0.0]
-    assert df["t1"].tolist() == [1.0, 1.0, 0.0]         # unscored q1 takes kind a's pooled rate, not the global 1/2
+    assert df["t1"].tolist()[:2] == [1.0, 1.0]          # unscored q1 takes kind a's pooled rate, not the global 1/2
+    assert df["t1"][2] == 0.5 and df["t0"][2] == 0.5     # kind b inverts every feature: made uninformative
     ungrouped = fidelity(p, m, F, prior_strength=1.0, clip=(0.0, 1.0))
     assert ungrouped["t1"][1] == pytest.approx(0.5)
     with pytest.raises(ValueError, match="groups has shape"):
@@ -281,7 +282,20 @@ def test_transfer_fidelity():
     np.testing.assert_allclose(out["t1"], [0.75, 0.8, 0.6, 0.92])
     np.testing.assert_allclose(out["t0"], [0.8, 0.7, 0.55, 0.92])
     np.testing.assert_allclose(out["T1"], [0.8, 0.8, 0.6, 0.92])
-    fid.loc[fid["group"] == "spelling", "T0"] = 0.45             # a pooled rate below 0.5 is clipped, never inverts
-    assert transfer_fidelity(fid, qs, kind_defaults={"place": 0.08})["t0"].iloc[2] == 0.5
+    fid.loc[fid["group"] == "spelling", "T0"] = 0.3              # T1 + T0 < 1 would invert: made uninformative
+    out = transfer_fidelity(fid, qs, kind_defaults={"place": 0.08})
+    assert out["t1"].iloc[2] == pytest.approx(0.65) and out["t0"].iloc[2] == pytest.approx(0.35)
     with pytest.raises(ValueError, match="no fidelity for question 'p1' of kind 'place'"):
         transfer_fidelity(fid, qs)
+
+
+def test_fidelity_of_a_yes_sayer_is_uninformative():
+    """An answerer that says "yes" to everything (Qwen-1.5B on letter questions) must not make
+    a "yes" evidence for the feature: P(yes | F yes) == P(yes | F no) after un-inversion."""
+    rng = np.random.default_rng(5)
+    F = (rng.random((200, 4)) < 0.3).astype(float)
+    p = np.full(F.shape, 0.9999)
+    df = fidelity(p, np.ones(F.shape, bool), F, prior_strength=0.0)
+    P = soften(F, df["t1"].to_numpy(), df["t0"].to_numpy())
+    np.testing.assert_allclose(P, P[0, 0])              # the same P(yes) for every keyword: no information
+    assert P[0, 0] > 0.95

@@ -5,7 +5,7 @@
 --answers is a source dir written by scripts/build_table.py (planner table + mask.npy). Prints the
 cell agreement with the knowledge features, the AUC of the source's P(yes) against them, and the
 distribution over questions of the fidelity t1 = P(yes | feature yes), t0 = P(no | feature no)
-(tables/noise.py: smoothed toward the pooled rates, clipped to [0.5, 0.99]).
+(tables/noise.py: smoothed toward the pooled rates, clipped to [0.01, 0.99], never inverted).
 """
 from __future__ import annotations
 

@@ -17,6 +17,14 @@ from pathlib import Path
 DEFAULT_MODEL = Path(__file__).resolve().parents[1] / "models" / "qwen1.5b"
 
 
+def _model(model_dir) -> Path:
+    """The model directory (default models/qwen1.5b); SystemExit when it is missing."""
+    model = Path(model_dir) if model_dir else DEFAULT_MODEL
+    if not model.exists():
+        raise SystemExit(f"{model}: model directory not found (python scripts/fetch_models.py ...)")
+    return model
+
+
 def llm_answerer(model_dir=None, prompt: str = "sys_sub"):
     """A callable (keyword, question) -> "yes" | "no" backed by the agent's Answerer."""
     from agent.answerer import Answerer
@@ -24,9 +32,7 @@ def llm_answerer(model_dir=None, prompt: str = "sys_sub"):
     from agent.llm import LazyLLM
     from agent.obs import Turn
 
-    model = Path(model_dir) if model_dir else DEFAULT_MODEL
-    if not model.exists():
-        raise SystemExit(f"{model}: model directory not found (python scripts/fetch_models.py ...)")
+    model = _model(model_dir)
     root = Path(__file__).resolve().parents[1]
     cfg = Config(root=root, model=model, table_answers=False, llm_prompt=prompt, llm_wait_s=600.0,
                  llm_call_s=120.0, llm_min_overage_s=0.0)
@@ -44,9 +50,7 @@ def llm_answerer(model_dir=None, prompt: str = "sys_sub"):
 
 def llm_only_answerer(model_dir=None, prompt: str = "sys_sub", threshold: float = 0.5, num_threads=None):
     """A callable (keyword, question) -> "yes" | "no": the LLM alone (tables.llm.YesNoScorer), no code."""
-    model = Path(model_dir) if model_dir else DEFAULT_MODEL
-    if not model.exists():
-        raise SystemExit(f"{model}: model directory not found (python scripts/fetch_models.py ...)")
+    model = _model(model_dir)
     state = {}
 
     @lru_cache(maxsize=None)

@@ -94,10 +94,13 @@ def compare_sources(a, mask_a, b, mask_b=None, threshold: float = 0.5) -> dict:
     per_question is a Series indexed by question id.
     """
     ra, rb, ca, cb = align(a, b)
-    for mask, rows in ((mask_a, "a"), (mask_b, "b")):      # only rows with a scored cell (a 100k universe stays cheap)
-        if mask is not None:
-            keep = np.asarray(mask, bool)[ra if rows == "a" else rb].any(axis=1)
-            ra, rb = ra[keep], rb[keep]
+    # only rows with a scored cell (a 100k universe stays cheap)
+    if mask_a is not None:
+        keep = np.asarray(mask_a, bool)[ra].any(axis=1)
+        ra, rb = ra[keep], rb[keep]
+    if mask_b is not None:
+        keep = np.asarray(mask_b, bool)[rb].any(axis=1)
+        ra, rb = ra[keep], rb[keep]
     ma = np.ones((len(ra), len(ca)), bool) if mask_a is None else np.asarray(mask_a, bool)[np.ix_(ra, ca)]
     mb = np.ones((len(rb), len(cb)), bool) if mask_b is None else np.asarray(mask_b, bool)[np.ix_(rb, cb)]
     m = ma & mb
@@ -144,22 +147,18 @@ def fidelity(p_llm, mask, feature, prior_strength: float = 10.0, hard: bool = Tr
     yes1 = np.where(m & f, ans, 0).sum(0)
     no0 = np.where(m & ~f, 1 - ans, 0).sum(0)
 
-    def pooled(num, den, where):
-        return num[where].sum() / den[where].sum() if den[where].sum() else None
+    def pooled(num, den, where, default):
+        return num[where].sum() / den[where].sum() if den[where].sum() else default
 
-    T1_all = pooled(yes1, n1, slice(None))
-    T0_all = pooled(no0, n0, slice(None))
-    T1_all = 0.9 if T1_all is None else T1_all
-    T0_all = 0.9 if T0_all is None else T0_all
-    T1, T0 = np.full(Q, T1_all), np.full(Q, T0_all)
+    T1_all = pooled(yes1, n1, slice(None), 0.9)
+    T0_all = pooled(no0, n0, slice(None), 0.9)
+    T1, T0 = np.empty(Q), np.empty(Q)
     defaults = group_defaults or {}
     for label in pd.unique(g):
         sel = g == label
-        fallback = (1 - defaults[label],) * 2 if label in defaults else (T1_all, T0_all)
-        t = pooled(yes1, n1, sel)
-        T1[sel] = fallback[0] if t is None else t
-        t = pooled(no0, n0, sel)
-        T0[sel] = fallback[1] if t is None else t
+        d1, d0 = (1 - defaults[label],) * 2 if label in defaults else (T1_all, T0_all)
+        T1[sel] = pooled(yes1, n1, sel, d1)
+        T0[sel] = pooled(no0, n0, sel, d0)
     k = float(prior_strength)
     t1 = np.clip(np.divide(yes1 + k * T1, n1 + k, out=T1.copy(), where=n1 + k > 0), *clip)
     t0 = np.clip(np.divide(no0 + k * T0, n0 + k, out=T0.copy(), where=n0 + k > 0), *clip)
@@ -182,11 +181,6 @@ def no_inversion(t1, t0) -> tuple[np.ndarray, np.ndarray]:
     bad = t1 + t0 < 1
     p_yes = (t1 + 1 - t0) / 2
     return np.where(bad, p_yes, t1), np.where(bad, 1 - p_yes, t0)
-
-
-def scored_rows(mask) -> np.ndarray:
-    """(n,) rows of a (K, Q) scored-cell mask holding at least one scored cell."""
-    return np.flatnonzero(np.asarray(mask, bool).any(axis=1))
 
 
 def stack_scored(knowledge, sources):

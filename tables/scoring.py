@@ -43,7 +43,7 @@ class ScoringError(ValueError):
 class ScorerSpec:
     """Everything a worker needs to build a scorer; hashable and picklable.
 
-    model_dir, prompt, batch_size, num_threads, device, dtype: passed to ``tables.llm.YesNoScorer``.
+    model_dir, prompt, batch_size, num_threads, device, dtype, quantize: passed to ``tables.llm.YesNoScorer``.
     factory: optional "module:callable" returning an object with ``.score(keyword, questions,
     category=None) -> (n,)``; called as ``factory(**dict(options))`` (used by tests with fake scorers).
     options are runtime settings, like num_threads/device/batch_size: not part of a job's identity.
@@ -56,6 +56,7 @@ class ScorerSpec:
     num_threads: int | None = 2
     device: str | None = None
     dtype: str | None = None
+    quantize: str | None = None
     factory: str | None = None
     options: tuple = ()
     name: str | None = None
@@ -66,7 +67,7 @@ class ScorerSpec:
             return self.name
         if self.factory:
             return self.factory.rsplit(":", 1)[-1].lower()
-        return f"{Path(self.model_dir).name}-{self.prompt}"
+        return f"{Path(self.model_dir).name}{'-' + self.quantize if self.quantize else ''}-{self.prompt}"
 
     def build(self):
         """The scorer object (loads the model)."""
@@ -76,7 +77,17 @@ class ScorerSpec:
         from tables.llm import YesNoScorer
 
         return YesNoScorer(self.model_dir, prompt=self.prompt, batch_size=self.batch_size,
-                           num_threads=self.num_threads, device=self.device, dtype=self.dtype)
+                           num_threads=self.num_threads, device=self.device, dtype=self.dtype, quantize=self.quantize)
+
+    def identity(self) -> dict:
+        """The fields the answers depend on (runtime settings dropped; ``quantize`` only when set,
+        so jobs hashed before it existed keep their ids)."""
+        spec = asdict(self)
+        for k in ("num_threads", "device", "batch_size", "options"):  # do not change answers
+            spec.pop(k)
+        if spec["quantize"] is None:
+            spec.pop("quantize")
+        return spec
 
 
 @lru_cache(maxsize=2)
@@ -189,10 +200,7 @@ class Job:
         """Hash of what the shards' content depends on (source, keywords scored, questions, blocks)."""
         if self._id is None:
             h = hashlib.sha256()
-            spec = asdict(self.spec)
-            for k in ("num_threads", "device", "batch_size", "options"):  # do not change answers
-                spec.pop(k)
-            h.update(json.dumps(spec, sort_keys=True, default=str).encode())
+            h.update(json.dumps(self.spec.identity(), sort_keys=True, default=str).encode())
             h.update(json.dumps(self.keywords["keyword"].iloc[self.rows].tolist()).encode())
             if self.use_category:
                 h.update(json.dumps(self.keywords["category"].iloc[self.rows].tolist()).encode())
@@ -223,6 +231,24 @@ class Job:
         """Shards without a finished file."""
         return [i for i in range(self.n_shards) if not self.shard_path(i).exists()]
 
+    @property
+    def source(self) -> str:
+        return self.spec.source
+
+    @property
+    def worker(self):
+        """The function a worker runs on ``task(i)`` (module level, so picklable)."""
+        return run_shard
+
+    def cells(self, i: int) -> int:
+        return len(self.shard_rows(i)) * len(self.questions)
+
+    def write_manifest(self) -> None:
+        write_manifest(self)
+
+    def finish(self, partial: bool = False) -> Path:
+        return assemble(self, partial=partial)
+
     def task(self, i: int) -> dict:
         """A small picklable description of shard ``i`` for a worker."""
         r = self.shard_rows(i)
@@ -235,16 +261,33 @@ class Job:
         }
 
 
+def score_cells(scorer, keywords, questions, categories=None, logit: bool = False) -> np.ndarray:
+    """(b, Q) P(yes) (``logit``: yes-vs-no margin) of keywords x questions with any scorer.
+
+    Uses ``scorer.score_block`` when it has one (``tables.llm.YesNoScorer``: the prompt layout's
+    cache order), else ``scorer.score(keyword, questions[, category])`` a keyword at a time
+    (a P-only scorer's margin is the logit of its P, clipped to 1e-7).
+    """
+    cats = list(categories) if categories is not None else [None] * len(keywords)
+    if hasattr(scorer, "score_block"):
+        return np.asarray(scorer.score_block(keywords, questions, cats, logit=logit), dtype=np.float64)
+    P = np.empty((len(keywords), len(questions)), dtype=np.float64)
+    for i, (kw, cat) in enumerate(zip(keywords, cats)):
+        P[i] = scorer.score(kw, questions, cat) if cat else scorer.score(kw, questions)
+    if logit:
+        P = np.clip(P, 1e-7, 1 - 1e-7)
+        return np.log(P) - np.log1p(-P)
+    return P
+
+
 def run_shard(task: dict) -> int:
     """Score one shard and write it atomically; returns the number of cells scored.
 
     The file holds P (b, Q) float32 and the keywords it covers (checked on assembly).
     """
     scorer = _scorer(task["spec"])
-    qs = task["questions"]
-    P = np.empty((len(task["keywords"]), len(qs)), dtype=np.float32)
-    for i, (kw, cat) in enumerate(zip(task["keywords"], task["categories"])):
-        P[i] = scorer.score(kw, qs, cat) if cat else scorer.score(kw, qs)
+    cats = [c or None for c in task["categories"]]
+    P = score_cells(scorer, task["keywords"], task["questions"], cats).astype(np.float32)
 
     def write(p):
         with open(p, "wb") as f:
@@ -254,7 +297,8 @@ def run_shard(task: dict) -> int:
     return P.size
 
 
-def _write_manifest(job: Job) -> None:
+def write_manifest(job: Job) -> None:
+    """``job.json`` in the shard dir (what the shards are); an existing one must be this job's."""
     man = job.shard_dir / "job.json"
     info = {"job": job.id, "spec": asdict(job.spec), "n_keywords": int(len(job.rows)),
             "n_questions": int(len(job.questions)), "block_size": job.block_size, "n_shards": job.n_shards,
@@ -267,9 +311,12 @@ def _write_manifest(job: Job) -> None:
     atomic_write(man, lambda p: p.write_text(json.dumps(info, indent=1, default=str)))
 
 
-def _iter_results(job: Job, todo: list[int], n_jobs: int, scheduler: str | None):
-    """Yield cells-per-finished-shard, in completion order, from the chosen backend."""
+def _iter_results(job, todo: list[int], n_jobs: int, scheduler: str | None):
+    """Yield (task, cells) per finished shard, in completion order, from the chosen backend.
+
+    ``job.worker(task) -> cells`` runs in the workers (a module-level function: picklable)."""
     tasks = [job.task(i) for i in todo]
+    worker = job.worker
     if scheduler:
         from dask.distributed import Client, LocalCluster, as_completed
 
@@ -281,9 +328,10 @@ def _iter_results(job: Job, todo: list[int], n_jobs: int, scheduler: str | None)
         else:
             client = Client(scheduler)
         try:
-            futures = client.map(run_shard, tasks, pure=False)
+            futures = client.map(worker, tasks, pure=False)
+            where = {f.key: t for f, t in zip(futures, tasks)}
             for fut in as_completed(futures):
-                yield fut.result()
+                yield where[fut.key], fut.result()
         finally:
             client.close()
             if cluster is not None:
@@ -292,51 +340,61 @@ def _iter_results(job: Job, todo: list[int], n_jobs: int, scheduler: str | None)
         from joblib import Parallel, delayed
 
         par = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
-        yield from par(delayed(run_shard)(t) for t in tasks)
+        yield from par(delayed(_with_task)(worker, t) for t in tasks)
     else:
         for t in tasks:
-            yield run_shard(t)
+            yield t, worker(t)
 
 
-def run_job(job: Job, n_jobs: int = 1, scheduler: str | None = None, progress: bool = True,
-            max_shards: int | None = None, assemble_partial: bool = False) -> dict:
+def _with_task(worker, task):
+    return task, worker(task)
+
+
+def run_job(job, n_jobs: int = 1, scheduler: str | None = None, progress: bool = True,
+            max_shards: int | None = None, assemble_partial: bool = False, on_shard=None) -> dict:
     """Run the pending shards of ``job`` (then assemble when all are done); returns a summary dict.
 
+    job: a :class:`Job`, or any object with the same shard protocol (``write_manifest()``,
+        ``pending()``, ``n_shards``, ``cells(i)``, ``task(i)``, ``worker``, ``finish(partial)``,
+        ``id``, ``source``), e.g. ``tables.answer_bank.BankJob``.
+    on_shard: called as ``on_shard(path)`` in this process after each shard file lands.
     n_jobs: joblib workers (1 = in this process); with ``scheduler``, LocalCluster workers.
     scheduler: a Dask scheduler address, "local" (LocalCluster of processes) or "local-threads".
     max_shards: stop after this many shards (for chunked runs); a later call continues.
     assemble_partial: when shards remain, still assemble the finished ones (``max_shards=0`` with
         this flag assembles what a killed run left, computing nothing).
     """
-    _write_manifest(job)
+    job.write_manifest()
     todo = job.pending()
     skipped = job.n_shards - len(todo)
     if max_shards is not None:
         todo = todo[:max_shards]
-    n_cells = sum(len(job.shard_rows(i)) for i in todo) * len(job.questions)
+    n_cells = sum(job.cells(i) for i in todo)
     t0 = time.perf_counter()
     done = 0
     bar = None
     if progress:
         from tqdm import tqdm
 
-        bar = tqdm(total=n_cells, unit="cell", desc=job.spec.source, smoothing=0.1)
+        bar = tqdm(total=n_cells, unit="cell", desc=job.source, smoothing=0.1)
     try:
-        for cells in _iter_results(job, todo, n_jobs, scheduler):
+        for task, cells in _iter_results(job, todo, n_jobs, scheduler):
             done += cells
             if bar is not None:
                 bar.update(cells)
+            if on_shard is not None:
+                on_shard(Path(task["path"]))
     finally:
         if bar is not None:
             bar.close()
     secs = time.perf_counter() - t0
-    summary = {"source": job.spec.source, "job": job.id, "shards": job.n_shards, "skipped": skipped,
+    summary = {"source": job.source, "job": job.id, "shards": job.n_shards, "skipped": skipped,
                "computed": len(todo), "cells": done, "seconds": round(secs, 3),
                "cells_per_s": round(done / secs, 2) if secs > 0 else None, "assembled": None}
     if not job.pending():
-        summary["assembled"] = str(assemble(job))
+        summary["assembled"] = str(job.finish(partial=False))
     elif assemble_partial and job.n_shards > len(job.pending()):
-        summary["assembled"] = str(assemble(job, partial=True))
+        summary["assembled"] = str(job.finish(partial=True))
         summary["partial"] = True
     return summary
 

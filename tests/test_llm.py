@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tables.llm import (MODELS, PROMPTS, FetchError, ModelSpec, _assemble, _wheel_for, common_prefix_len, left_pad,
+from tables.llm import (MODELS, PROMPTS, QUESTION_FIRST, FetchError, ModelSpec, _assemble, _wheel_for, common_prefix_len, left_pad,
                         render_prompt, substitute, yes_probability)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,7 +57,11 @@ def test_substitute():
 
 
 def test_prompt_registry():
-    assert {"zs", "fs", "plain_sub", "sys_sub"} <= set(PROMPTS)
+    assert {"zs", "fs", "plain_sub", "sys_sub", "qf_plain", "qf_chat"} <= set(PROMPTS)
+    assert QUESTION_FIRST <= set(PROMPTS)
+    qf = render_prompt(None, "qf_plain", "umbrella", "Is it an animal?")
+    assert qf.endswith("Question: Is it an animal?\nKeyword: umbrella\nAnswer:")
+    assert render_prompt(None, "qf_plain", "x", "Is it an animal?").startswith(qf[:-len("umbrella\nAnswer:")])
     text = render_prompt(None, "plain_sub", "banana", "Is it a fruit?")
     assert text.endswith("Keyword: banana\nQuestion: Is banana a fruit?\nAnswer:")
     msgs = PROMPTS["sys_sub"]("paris", "Is it a city?", "place")
@@ -118,6 +122,47 @@ def test_prefix_cache_equals_naive(scorer, prompt, mode):
         cached = scorer.score(kw, qs, cat)
         assert cached.shape == (len(qs),) and np.all((cached >= 0) & (cached <= 1))
         np.testing.assert_allclose(cached, scorer.score_naive(kw, qs, cat), atol=1e-4)
+
+
+KWS = ["banana", "paper clip", "hammer", "whale", "the eiffel tower"]
+
+
+@pytest.mark.llm
+@needs_smol
+@pytest.mark.parametrize("prompt,mode", [("qf_plain", "packed"), ("qf_plain", "padded"), ("qf_chat", "packed")])
+def test_question_first_cache_equals_full_prompts(scorer, prompt, mode):
+    """Question-first: instructions + question cached, each keyword a short suffix (several batches,
+    uneven keyword lengths); equals scoring every full prompt without a cache within 1e-4."""
+    scorer.prompt, scorer.cache_mode = prompt, mode
+    for q in QS[:3]:
+        cached = scorer.score_question(q, KWS)
+        naive = np.array([scorer.score_naive(k, [q])[0] for k in KWS])
+        np.testing.assert_allclose(cached, naive, atol=1e-4)
+    block = scorer.score_block(KWS[:3], QS[:2], logit=True)  # (b, Q) margins, per question
+    naive = np.array([[scorer.score_naive(k, [q])[0] for q in QS[:2]] for k in KWS[:3]])
+    np.testing.assert_allclose(1 / (1 + np.exp(-block)), naive, atol=1e-4)
+    assert scorer.score_question(QS[0], []).shape == (0,)
+
+
+@pytest.mark.llm
+@needs_smol
+def test_score_block_keyword_first_equals_score(scorer):
+    scorer.prompt, scorer.cache_mode = "sys_sub", "packed"
+    block = scorer.score_block(KWS[:2], QS[:3])
+    np.testing.assert_allclose(block, np.vstack([scorer.score(k, QS[:3]) for k in KWS[:2]]), atol=1e-6)
+
+
+@pytest.mark.llm
+@needs_smol
+def test_int8_scorer_runs_and_is_named():
+    from tables.llm import YesNoScorer
+
+    s = YesNoScorer(SMOL, prompt="qf_plain", batch_size=8, num_threads=2, quantize="int8")
+    assert s.name == "smollm2-int8-qf_plain"
+    p = s.score_question(QS[0], KWS[:3])
+    assert p.shape == (3,) and np.all((p > 0) & (p < 1))
+    with pytest.raises(ValueError, match="quantize must be None or 'int8'"):
+        YesNoScorer(SMOL, quantize="int4")
 
 
 @pytest.mark.llm

@@ -1,0 +1,217 @@
+"""The answer bank's sources (named presets), its keyword list, hold-out and status report.
+
+``SOURCES`` names how each source of ``tables/answers/`` is made. ``main`` is the bank's main
+source (the best layout measured: question-first, see tables/LLM.md); ``chat`` is a second prompt
+style (a chat prompt with the keyword in the system turn, as most teams wrote it) on the first
+``limit`` keywords of the list, so that the two can be compared cell for cell.
+
+Calibration: every source's raw P is a score, not a probability (the question-first prompt says
+"yes" to most cells). ``tables/answers/calibration/scores_<source>.csv`` holds the source's
+scores on the hand-labelled check sets (written by ``scripts/eval_answerers.py --out
+tables/answers/calibration``); :func:`calibration` fits Platt scaling on them.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from tables.answer_bank import ROOT, BankError, BankJob, list_sources, load_bank, read_bank_keywords
+
+HERE = Path(__file__).resolve().parent
+PUBLIC = HERE / "example" / "keywords.csv"      # the 578 distinct public Kaggle things
+HOLDOUT = HERE / "holdout_public.csv"            # 100 of them, never in the bank
+UNIVERSE = HERE / "universe" / "keywords.csv.gz"
+PLACES = ("country", "city", "landmark", "region")
+
+SOURCES = {
+    "main": {"model": "models/qwen1.5b", "prompt": "qf_plain", "quantize": None, "limit": None,
+             "kinds": ("natural",)},
+    "chat": {"model": "models/qwen1.5b", "prompt": "sys_sub", "quantize": None, "limit": 100,
+             "kinds": ("natural",)},
+}
+MAIN, SECOND = "main", "chat"
+
+
+def _root(root) -> Path:
+    return Path(root) if root is not None else ROOT
+
+
+# --- keywords and hold-out -----------------------------------------------------------------------
+
+
+def read_holdout(path=HOLDOUT) -> list[str]:
+    """The development hold-out: public things that never enter the bank."""
+    p = Path(path)
+    if not p.exists():
+        raise BankError(f"{p}: file not found (run scripts/answer_bank.py --make-keywords)")
+    return read_bank_keywords(p)["keyword"].tolist()
+
+
+def make_keywords(root=None, n_prior: int = 230, n_public: int = 80, n_holdout: int = 100, seed: int = 0,
+                  holdout_path=HOLDOUT) -> dict:
+    """Write the hold-out (``n_holdout`` public things, seeded) and the bank's keyword list.
+
+    Refuses to overwrite either: both are fixed once answers depend on them (extend the list by
+    appending rows instead).
+    """
+    root = _root(root)
+    kw_path = root / "keywords.csv"
+    for p in (kw_path, Path(holdout_path)):
+        if p.exists():
+            raise BankError(f"{p}: exists; the bank's answers depend on it (append rows to extend it)")
+    public = pd.read_csv(PUBLIC, dtype=str, keep_default_na=False)["keyword"].tolist()
+    rng = np.random.default_rng(seed)
+    held = sorted(rng.choice(public, size=n_holdout, replace=False).tolist(), key=str.lower)
+    universe = pd.read_csv(UNIVERSE, dtype=str, keep_default_na=False)
+    things = universe[~universe["category"].isin(PLACES)].reset_index(drop=True)
+    from tables.answer_bank import sample_bank_keywords
+
+    kws = sample_bank_keywords(things, public, held, n_prior=n_prior, n_public=n_public, seed=seed + 1)
+    Path(holdout_path).parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame({"keyword": held}).to_csv(holdout_path, index=False)
+    root.mkdir(parents=True, exist_ok=True)
+    kws.to_csv(kw_path, index=False)
+    return {"keywords": kw_path, "holdout": Path(holdout_path)}
+
+
+# --- jobs -------------------------------------------------------------------------------------
+
+
+def make_job(preset: str, root=None, model=None, prompt=None, quantize=None, name=None, limit=None,
+             kinds=None, block_size: int = 16, batch_size: int = 64, threads: int = 2, device=None,
+             dtype=None) -> BankJob:
+    """The :class:`BankJob` of ``preset`` (a key of SOURCES; the other arguments override it) over
+    the bank's keyword list. quantize: None keeps the preset's, "none" turns it off."""
+    from tables.question_bank import question_bank
+    from tables.scoring import ScorerSpec
+
+    if preset not in SOURCES:
+        raise BankError(f"unknown bank source {preset!r}; known: {sorted(SOURCES)}")
+    pre = SOURCES[preset]
+    quant = pre["quantize"] if quantize is None else (None if quantize == "none" else quantize)
+    spec = ScorerSpec(model_dir=str(model or pre["model"]), prompt=prompt or pre["prompt"], quantize=quant,
+                      batch_size=batch_size, num_threads=threads, device=device, dtype=dtype, name=name)
+    root = _root(root)
+    keywords = read_bank_keywords(root / "keywords.csv")
+    limit = pre["limit"] if limit is None else limit
+    if limit is not None:
+        keywords = keywords.iloc[:limit]
+    questions = question_bank(kinds=tuple(kinds or pre["kinds"]))
+    return BankJob(spec, keywords, questions, root=root, block_size=block_size)
+
+
+# --- calibration and comparison ------------------------------------------------------------------
+
+
+def calibration(source: str, root=None):
+    """Platt calibration of ``source`` on its committed check-set scores, or None if it has none."""
+    from tables.noise import calibrate_scores
+
+    p = _root(root) / "calibration" / f"scores_{source}.csv"
+    return calibrate_scores(p) if p.exists() else None
+
+
+def shared_cells(a, b):
+    """Logits of the cells two banks both scored: (la, lb) 1-D arrays, plus (keywords, qids) of each."""
+    kb = {k: i for i, k in enumerate(b.keywords)}
+    qb = {q: j for j, q in enumerate(b.qids)}
+    ka = [i for i, k in enumerate(a.keywords) if k in kb]
+    qa = [j for j, q in enumerate(a.qids) if q in qb]
+    if not ka or not qa:
+        return np.empty(0), np.empty(0), [], []
+    A = a.logit[np.ix_(ka, qa)]
+    B = b.logit[np.ix_([kb[a.keywords[i]] for i in ka], [qb[a.qids[j]] for j in qa])]
+    m = ~np.isnan(A) & ~np.isnan(B)
+    rows, cols = np.nonzero(m)
+    return (A[m].astype(np.float64), B[m].astype(np.float64),
+            [a.keywords[ka[r]] for r in rows], [a.qids[qa[c]] for c in cols])
+
+
+def equal_rate_answers(x, rate: float) -> np.ndarray:
+    """Hard answers from scores ``x`` with a yes rate of ``rate``: yes for the top ``rate`` share.
+
+    >>> equal_rate_answers(np.array([0.1, 0.9, 0.5, 0.7]), 0.5).tolist()
+    [False, True, False, True]
+    """
+    x = np.asarray(x, dtype=np.float64)
+    n_yes = int(round(rate * len(x)))
+    out = np.zeros(len(x), dtype=bool)
+    if n_yes > 0:
+        out[np.argsort(-x, kind="stable")[:n_yes]] = True
+    return out
+
+
+def compare_banks(a, b, rate: float | None = None) -> dict:
+    """How two sources agree on their shared cells.
+
+    rate: the common yes rate for ``agreement_equal_rate`` (both sources answer yes on their top
+    ``rate`` share of cells); default: the second source's own yes rate at its raw 0.5.
+    auc: source a's logit ranking source b's hard answers (raw 0.5), threshold-free.
+    """
+    from tables.noise import auc
+
+    la, lb, kws, _ = shared_cells(a, b)
+    if not len(la):
+        return {"cells": 0}
+    yes_b = lb >= 0
+    r = float(yes_b.mean()) if rate is None else float(rate)
+    ha, hb = equal_rate_answers(la, r), equal_rate_answers(lb, r)
+    return {"cells": int(len(la)), "keywords": len(set(kws)),
+            "rate": round(r, 4), "agreement_equal_rate": round(float((ha == hb).mean()), 4),
+            "auc": round(float(auc(la, yes_b.astype(int))), 4),
+            "agreement_raw": round(float(((la >= 0) == yes_b).mean()), 4)}
+
+
+def agreement_by_question(a, b, rate: float | None = None) -> pd.DataFrame:
+    """Per question: cells, agreement at equal yes rates (global rate), each source's yes rate."""
+    la, lb, _, qids = shared_cells(a, b)
+    r = float((lb >= 0).mean()) if rate is None else rate
+    ha, hb = equal_rate_answers(la, r), equal_rate_answers(lb, r)
+    df = pd.DataFrame({"qid": qids, "agree": ha == hb, "yes_a": ha, "yes_b": hb})
+    return df.groupby("qid", sort=False).agg(cells=("agree", "size"), agreement=("agree", "mean"),
+                                            yes_a=("yes_a", "mean"), yes_b=("yes_b", "mean")).reset_index()
+
+
+# --- status ------------------------------------------------------------------------------------
+
+
+def status(root=None) -> dict:
+    """What the bank holds: the issue's headline figures plus a line per source."""
+    from tables.question_bank import question_bank
+
+    root = _root(root)
+    nat = question_bank(kinds=("natural",))
+    main_name = make_job(MAIN, root=root).source if (root / "keywords.csv").exists() else None
+    banks = {s: load_bank(root / s) for s in list_sources(root)}
+    per = {}
+    for s, b in banks.items():
+        per[s] = {"keywords": len(b.keywords), "questions": len(b.qids), "cells": b.cells,
+                  "yes_rate_raw": round(float((b.logit[b.mask] >= 0).mean()), 4) if b.cells else None,
+                  "calibrated": (root / "calibration" / f"scores_{s}.csv").exists()}
+    main = banks.get(main_name)
+    agreement = {s: compare_banks(main, b) for s, b in banks.items() if main is not None and s != main_name}
+    second = make_job(SECOND, root=root).source if main_name else None
+    out = {"questions_natural": int(len(nat)),
+           "main_source": main_name,
+           "keywords": per.get(main_name, {}).get("keywords", 0),
+           "cells": per.get(main_name, {}).get("cells", 0),
+           "sources": len(banks),
+           "cross_prompt_agreement": agreement.get(second, {}).get("agreement_equal_rate"),
+           "agreement": agreement,
+           "per_source": per}
+    if (HOLDOUT).exists() and main is not None:
+        held = set(read_holdout())
+        out["holdout_in_bank"] = sum(k in held for b in banks.values() for k in b.keywords)
+    return out
+
+
+def format_status(st: dict) -> str:
+    lines = [f"natural questions: {st['questions_natural']}", f"sources: {st['sources']} (main: {st['main_source']})"]
+    for s, d in st["per_source"].items():
+        lines.append(f"  {s:32s} {d['keywords']:5d} keywords x {d['questions']:4d} questions, {d['cells']:7d} cells, "
+                     f"raw yes rate {d['yes_rate_raw']}, calibrated: {d['calibrated']}")
+    for s, d in st["agreement"].items():
+        lines.append(f"  agreement with {s}: {d}")
+    return "\n".join(lines)

@@ -1,0 +1,124 @@
+"""Prompt templates of the LLM answerers: a small registry, pure text (no torch).
+
+Each template is ``f(keyword, question, category) -> chat messages (list of dicts) | plain text``.
+Two layouts:
+
+* keyword-first (``zs``, ``fs``, ``plain``, ``sys_sub``, ...): the keyword comes before the
+  question, so the prompts of ONE keyword share a prefix and the scorer runs the questions as
+  short suffixes after it (``YesNoScorer.score``);
+* question-first (``QUESTION_FIRST``: ``qf_plain``, ``qf_chat``): instructions and the question
+  come first and the keyword last, so the prompts of ONE question share a prefix and every
+  keyword costs only the few tokens after it (``YesNoScorer.score_question``). On a
+  compute-bound CPU a cell costs the tokens after the cached prefix, so this is the cheap layout.
+"""
+from __future__ import annotations
+
+import re
+
+INSTRUCTION = "You are answering a game of 20 Questions."
+
+FEW_SHOT = (  # (keyword, question, answer)
+    ("banana", "Is it a fruit?", "yes"),
+    ("hammer", "Is it alive?", "no"),
+    ("paris", "Is it a city?", "yes"),
+    ("whale", "Is it a fish?", "no"),
+    ("guitar", "Is it a musical instrument?", "yes"),
+    ("chair", "Can you eat it?", "no"),
+)
+
+
+def substitute(question: str, keyword: str) -> str:
+    """Replace the pronoun "it"/"its" with the keyword.
+
+    >>> substitute("Is it a fruit? Does its skin peel?", "banana")
+    "Is banana a fruit? Does banana's skin peel?"
+    """
+    q = re.sub(r"\bits\b", f"{keyword}'s", question, flags=re.IGNORECASE)
+    return re.sub(r"\bit\b", keyword, q, flags=re.IGNORECASE)
+
+
+def _kw(keyword: str, category: str | None) -> str:
+    return f"'{keyword}'" + (f" (a {category})" if category else "")
+
+
+def _zs(keyword, question, category):
+    return [{"role": "user", "content": f"{INSTRUCTION} The secret keyword is {_kw(keyword, category)}. "
+                                         f"Answer the question with yes or no. Question: {question}"}]
+
+
+def _zs_sub(keyword, question, category):
+    return _zs(keyword, substitute(question, keyword), category)
+
+
+def _fs(keyword, question, category):
+    msgs = []
+    for k, q, a in FEW_SHOT:
+        msgs += _zs(k, q, None) + [{"role": "assistant", "content": a}]
+    return msgs + _zs(keyword, question, category)
+
+
+def _plain_lines(keyword, question, category):
+    head = "Answer yes or no about the keyword.\n\n"
+    shots = "".join(f"Keyword: {k}\nQuestion: {substitute(q, k)}\nAnswer: {a}\n\n" for k, q, a in FEW_SHOT)
+    cat = f" ({category})" if category else ""
+    return head + shots + f"Keyword: {keyword}{cat}\nQuestion: {question}\nAnswer:"
+
+
+def _plain(keyword, question, category):
+    return _plain_lines(keyword, question, category)
+
+
+def _plain_sub(keyword, question, category):
+    return _plain_lines(keyword, substitute(question, keyword), category)
+
+
+def _sys_sub(keyword, question, category):
+    return [{"role": "system", "content": f"The secret keyword is {_kw(keyword, category)}. "
+                                           "Answer truthfully with exactly one word: Yes or No."},
+            {"role": "user", "content": substitute(question, keyword)}]
+
+
+# name -> f(keyword, question, category) -> chat messages (list of dicts) or plain text (str)
+PROMPTS = {
+    "zs": _zs,
+    "zs_sub": _zs_sub,
+    "fs": _fs,
+    "plain": _plain,
+    "plain_sub": _plain_sub,
+    "sys_sub": _sys_sub,
+}
+
+
+def render_prompt(tokenizer, prompt: str, keyword: str, question: str, category: str | None = None) -> str:
+    """The full prompt text for one (keyword, question); chat templates end with the assistant turn."""
+    if prompt not in PROMPTS:
+        raise ValueError(f"unknown prompt {prompt!r}; known: {sorted(PROMPTS)}")
+    out = PROMPTS[prompt](keyword, question, category)
+    if isinstance(out, str):
+        return out
+    return tokenizer.apply_chat_template(out, tokenize=False, add_generation_prompt=True)
+
+
+# --- question-first layouts: the keyword is the last thing before the answer ----------------
+
+QF_INSTRUCTION = ("We are playing 20 Questions. For each question about a secret keyword, "
+                  "answer yes or no truthfully, as most people would.")
+
+
+def _qf_plain(keyword, question, category):
+    shots = "".join(f"Question: {q}\nKeyword: {k}\nAnswer: {a}\n\n" for k, q, a in FEW_SHOT)
+    cat = f" ({category})" if category else ""
+    return f"{QF_INSTRUCTION}\n\n{shots}Question: {question}\nKeyword: {keyword}{cat}\nAnswer:"
+
+
+def _qf_chat(keyword, question, category):
+    cat = f" ({category})" if category else ""
+    return [{"role": "system", "content": QF_INSTRUCTION + " Reply with exactly one word: Yes or No."},
+            {"role": "user", "content": f"Question: {question}\nKeyword: {keyword}{cat}"}]
+
+
+PROMPTS["qf_plain"] = _qf_plain
+PROMPTS["qf_chat"] = _qf_chat
+
+# prompts whose cells share the question, not the keyword, as their prefix
+QUESTION_FIRST = frozenset({"qf_plain", "qf_chat"})

@@ -26,7 +26,7 @@ UNIVERSE = HERE / "universe" / "keywords.csv.gz"
 PLACES = ("country", "city", "landmark", "region")
 
 SOURCES = {
-    "main": {"model": "models/qwen1.5b", "prompt": "qf_plain", "quantize": None, "limit": None,
+    "main": {"model": "models/qwen1.5b", "prompt": "qf_sub", "quantize": None, "limit": None,
              "kinds": ("natural",)},
     "chat": {"model": "models/qwen1.5b", "prompt": "sys_sub", "quantize": None, "limit": 100,
              "kinds": ("natural",)},

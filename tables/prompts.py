@@ -6,10 +6,15 @@ Two layouts:
 * keyword-first (``zs``, ``fs``, ``plain``, ``sys_sub``, ...): the keyword comes before the
   question, so the prompts of ONE keyword share a prefix and the scorer runs the questions as
   short suffixes after it (``YesNoScorer.score``);
-* question-first (``QUESTION_FIRST``: ``qf_plain``, ``qf_chat``): instructions and the question
-  come first and the keyword last, so the prompts of ONE question share a prefix and every
-  keyword costs only the few tokens after it (``YesNoScorer.score_question``). On a
-  compute-bound CPU a cell costs the tokens after the cached prefix, so this is the cheap layout.
+* question-first (``QUESTION_FIRST``): instructions and the question come first, so the prompts
+  of ONE question share a prefix and every keyword costs only the few tokens after it
+  (``YesNoScorer.score_question``). On a compute-bound CPU a cell costs the tokens after the
+  cached prefix, so this is the cheap layout. ``qf_plain`` / ``qf_chat`` put the keyword after
+  the whole question ("Question: Is it an animal?\nKeyword: umbrella"); ``qf_sub`` substitutes
+  the keyword for "it" ("Is umbrella an animal?"), so the prefix ends where the keyword starts
+  and the suffix is the keyword, the rest of the question and the chat template's end. Measured
+  on the check set (tables/LLM.md): qf_sub is nearly as accurate as keyword-first sys_sub; the
+  keyword-last layouts are not (a small model reads the question before it knows the subject).
 """
 from __future__ import annotations
 
@@ -117,8 +122,27 @@ def _qf_chat(keyword, question, category):
             {"role": "user", "content": f"Question: {question}\nKeyword: {keyword}{cat}"}]
 
 
+QF_SUB_SYSTEM = "We are playing 20 Questions. Answer truthfully with exactly one word: Yes or No."
+
+
+def _qf_sub(keyword, question, category):
+    """The question with "it" replaced by the keyword, as the user turn; no keyword in the system
+    turn. Cached prefix: the system turn + the question's words before the keyword."""
+    kw = f"{keyword} (a {category})" if category else keyword
+    return [{"role": "system", "content": QF_SUB_SYSTEM}, {"role": "user", "content": substitute(question, kw)}]
+
+
+def _qf_sub_plain(keyword, question, category):
+    """Plain-text few-shot form of qf_sub (no chat template: two fewer suffix tokens per cell)."""
+    shots = "".join(f"Question: {substitute(q, k)}\nAnswer: {a}\n\n" for k, q, a in FEW_SHOT)
+    kw = f"{keyword} (a {category})" if category else keyword
+    return f"{QF_SUB_SYSTEM}\n\n{shots}Question: {substitute(question, kw)}\nAnswer:"
+
+
 PROMPTS["qf_plain"] = _qf_plain
 PROMPTS["qf_chat"] = _qf_chat
+PROMPTS["qf_sub"] = _qf_sub
+PROMPTS["qf_sub_plain"] = _qf_sub_plain
 
 # prompts whose cells share the question, not the keyword, as their prefix
-QUESTION_FIRST = frozenset({"qf_plain", "qf_chat"})
+QUESTION_FIRST = frozenset({"qf_plain", "qf_chat", "qf_sub", "qf_sub_plain"})

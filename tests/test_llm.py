@@ -129,7 +129,7 @@ KWS = ["banana", "paper clip", "hammer", "whale", "the eiffel tower"]
 
 @pytest.mark.llm
 @needs_smol
-@pytest.mark.parametrize("prompt,mode", [("qf_plain", "packed"), ("qf_plain", "padded"), ("qf_chat", "packed")])
+@pytest.mark.parametrize("prompt,mode", [("qf_sub", "packed"), ("qf_sub", "padded"), ("qf_plain", "packed"), ("qf_chat", "packed")])
 def test_question_first_cache_equals_full_prompts(scorer, prompt, mode):
     """Question-first: instructions + question cached, each keyword a short suffix (several batches,
     uneven keyword lengths); equals scoring every full prompt without a cache within 1e-4."""

@@ -13,6 +13,8 @@ def test_committed_natural_questions():
     assert set(q["topic"]) == set(TOPICS)
     assert q["id"].str.startswith("nat:").all()
     assert not q["text"].str.contains(r"[()\[\]]").any()
+    # every question names the thing as "it": substituting prompts (qf_sub, sys_sub) put the keyword there
+    assert q["text"].str.contains(r"\bits?\b", case=False).all()
 
 
 def test_bank_composes_kinds():

@@ -4,7 +4,7 @@ STAMP   := .venv/.q20-installed
 OUT     := out
 DEMO    := $(OUT)/demo
 
-.PHONY: .venv test test-all demo bench results play universe real submission selfplay clean
+.PHONY: .venv test test-all demo bench results play universe real bank bank-calibration bank-report submission selfplay clean
 
 .venv: $(STAMP)
 
@@ -64,6 +64,20 @@ real: .venv $(QWEN)
 	$(PY) scripts/combine_table.py --knowledge $(EXAMPLE) --fidelity build/real_combined/fidelity.csv --out tables/example_measured
 	# fit + exact analysis with the table itself as the answer model (2000 Monte-Carlo games off the tree)
 	$(PY) scripts/fit_tree.py --table build/real_combined --min-mass 1e-3 --out build/real_combined_tree.npz --json
+
+# The answer bank (tables/answers/, committed): Qwen-1.5B answers every natural question for the bank's
+# keywords (main: question-first qf_sub, all keywords; chat: sys_sub, the first 100), each 20-keyword
+# shard committed as it lands; re-running resumes. ~6.5 h + ~2.5 h on 2 cores (fp32).
+bank: .venv $(QWEN)
+	$(PY) scripts/answer_bank.py --extend main --commit
+	$(PY) scripts/answer_bank.py --extend chat --commit
+	$(PY) scripts/answer_bank.py --status
+
+# Each bank source's check-set scores (its calibration; ~10 min a source), then the bank's report page.
+bank-calibration: .venv $(QWEN)
+	$(PY) scripts/eval_answerers.py --models qwen1.5b --prompts qf_sub sys_sub --out tables/answers/calibration
+bank-report: .venv
+	$(PY) scripts/bank_report.py --out docs/answer_bank.md
 
 # The Kaggle tarball (example table, its tree, SmolLM2 as answerer/final guesser), self-verified
 # through the real referee; and self-play of 50 public keywords through the referee.

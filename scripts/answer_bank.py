@@ -14,11 +14,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -35,7 +35,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", default=None, help="source name (default <model>[-int8]-<prompt>)")
     p.add_argument("--limit-keywords", type=int, default=None, help="score only the first N keywords of the list")
     p.add_argument("--kinds", nargs="+", default=None, help="question kinds (default: the preset's)")
-    p.add_argument("--block-size", type=int, default=16, help="keywords per shard")
+    p.add_argument("--block-size", type=int, default=20, help="keywords per shard (keep it: shard names depend on it)")
     p.add_argument("--batch-size", type=int, default=64, help="suffixes per forward pass")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--device", default=None)
@@ -53,14 +53,10 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def _commit(path: Path) -> None:
-    """git add + commit one shard (and its source.json); a failure is reported, never fatal."""
-    files = [str(path), str(path.parent.parent / "source.json")]
-    res = subprocess.run(["git", "add", *files], capture_output=True, text=True)
-    if res.returncode == 0:
-        res = subprocess.run(["git", "commit", "-q", "-m", f"answer bank: {path.parent.parent.name} {path.name}",
-                              "--", *files], capture_output=True, text=True)
-    if res.returncode != 0:
-        print(f"warning: could not commit {path}: {res.stderr.strip()[-300:]}", file=sys.stderr)
+    """git add + commit one shard and its source.json."""
+    from gitutil import commit_paths
+
+    commit_paths([path, path.parent.parent / "source.json"], f"answer bank: {path.parent.parent.name} {path.name}")
 
 
 def main(args) -> int:

@@ -80,7 +80,7 @@ def make_keywords(root=None, n_prior: int = 230, n_public: int = 80, n_holdout: 
 
 
 def make_job(preset: str, root=None, model=None, prompt=None, quantize=None, name=None, limit=None,
-             kinds=None, block_size: int = 16, batch_size: int = 64, threads: int = 2, device=None,
+             kinds=None, block_size: int = 20, batch_size: int = 64, threads: int = 2, device=None,
              dtype=None) -> BankJob:
     """The :class:`BankJob` of ``preset`` (a key of SOURCES; the other arguments override it) over
     the bank's keyword list. quantize: None keeps the preset's, "none" turns it off."""
@@ -165,13 +165,37 @@ def compare_banks(a, b, rate: float | None = None) -> dict:
 
 
 def agreement_by_question(a, b, rate: float | None = None) -> pd.DataFrame:
-    """Per question: cells, agreement at equal yes rates (global rate), each source's yes rate."""
+    """Per question: cells, agreement at equal yes rates (global rate), each source's yes rate and
+    Cohen's kappa = (agreement - chance) / (1 - chance), chance = ya yb + (1 - ya)(1 - yb): 0 when
+    the two answer a question independently (an unanswerable question), 1 when always alike."""
     la, lb, _, qids = shared_cells(a, b)
     r = float((lb >= 0).mean()) if rate is None else rate
     ha, hb = equal_rate_answers(la, r), equal_rate_answers(lb, r)
     df = pd.DataFrame({"qid": qids, "agree": ha == hb, "yes_a": ha, "yes_b": hb})
-    return df.groupby("qid", sort=False).agg(cells=("agree", "size"), agreement=("agree", "mean"),
-                                            yes_a=("yes_a", "mean"), yes_b=("yes_b", "mean")).reset_index()
+    out = df.groupby("qid", sort=False).agg(cells=("agree", "size"), agreement=("agree", "mean"),
+                                           yes_a=("yes_a", "mean"), yes_b=("yes_b", "mean")).reset_index()
+    chance = out["yes_a"] * out["yes_b"] + (1 - out["yes_a"]) * (1 - out["yes_b"])
+    out["kappa"] = np.where(chance < 1, (out["agreement"] - chance) / (1 - chance).clip(lower=1e-12), np.nan)
+    return out
+
+
+def yes_rate_by_question(bank, calibrate=None, keywords=None) -> pd.DataFrame:
+    """Per question of ``bank``: cells and mean P(yes) over ``keywords`` (default all scored ones).
+
+    calibrate: a callable on raw P (a source's :class:`tables.noise.Calibration`); without one the
+    hard raw answers (logit >= 0) are averaged. Over keywords drawn by prior this estimates the
+    prior-weighted yes rate: the useful splitters are near 0.5.
+    """
+    rows = np.arange(len(bank.keywords))
+    if keywords is not None:
+        want = set(keywords)
+        rows = np.array([i for i, k in enumerate(bank.keywords) if k in want], dtype=int)
+    L = bank.logit[rows].astype(np.float64)
+    m = ~np.isnan(L)
+    P = calibrate(np.where(m, bank.P[rows], 0.5)) if calibrate is not None else (L >= 0).astype(np.float64)
+    n = m.sum(0)
+    rate = np.where(n > 0, np.where(m, P, 0.0).sum(0) / np.maximum(n, 1), np.nan)
+    return pd.DataFrame({"qid": bank.qids, "cells": n, "yes_rate": rate})
 
 
 # --- status ------------------------------------------------------------------------------------

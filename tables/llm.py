@@ -565,6 +565,36 @@ class YesNoScorer:
             out[s:s + len(chunk)] = yes_logit(logits, self.yes_ids, self.no_ids, self.reduce)
         return out if logit else sigmoid(out)
 
+    def last_hidden(self, seqs, layers) -> np.ndarray:
+        """(n, len(layers), D) float32 hidden states at the last token of each token list, after
+        the longest common token prefix (run once, cached like :meth:`score_seqs`).
+
+        layers: indices into the model's hidden states (0 = embeddings, -1 = the last layer).
+        A keyword embedding is this at the keyword's last token in a short template.
+        """
+        torch = self._torch
+        seqs = list(seqs)
+        L = min(common_prefix_len(seqs), min(len(s) for s in seqs) - 1) if seqs else 0
+        out = []
+        cache = self._prefix_cache(seqs[0][:L]) if L >= 1 else None
+        for s in range(0, len(seqs), self.batch_size):
+            chunk = [q[L:] for q in seqs[s:s + self.batch_size]]
+            lens = np.array([len(c) for c in chunk])
+            T = int(lens.sum())
+            seg = np.repeat(np.arange(len(chunk)), lens)
+            pos = np.concatenate([np.arange(n) for n in lens]) + L
+            block = (seg[:, None] == seg[None, :]) & (np.arange(T)[:, None] >= np.arange(T)[None, :])
+            mask = np.concatenate([np.ones((T, L), dtype=bool), block], axis=1)[None, None]
+            t = lambda a: torch.as_tensor(a, device=self.device)  # noqa: E731
+            kw = {self._cache_kw: self._view_cache(cache, 1, L)} if cache is not None else {}
+            with torch.inference_mode():
+                res = self.model(input_ids=t(np.concatenate(chunk)[None]), attention_mask=t(mask),
+                                 position_ids=t(pos[None]), use_cache=cache is not None, output_hidden_states=True,
+                                 **kw, **({"logits_to_keep": t(np.cumsum(lens) - 1)} if self._keep_kw else {}))
+            last = t(np.cumsum(lens) - 1)
+            out.append(torch.stack([res.hidden_states[i][0, last] for i in layers], dim=1).float().cpu().numpy())
+        return np.concatenate(out) if out else np.zeros((0, len(layers), 0), dtype=np.float32)
+
     # -- postprocess / convenience
     def answer(self, keyword: str, question: str, category: str | None = None) -> str:
         """"yes" or "no" (P(yes) >= 0.5)."""

@@ -139,10 +139,23 @@ def _qf_sub_plain(keyword, question, category):
     return f"{QF_SUB_SYSTEM}\n\n{shots}Question: {substitute(question, kw)}\nAnswer:"
 
 
+def _kaggle(keyword, question, category):
+    """An answerer written the way the competition's starter notebooks did (keyword and question in
+    the user turn, no substitution, its own wording). Never used to build the answer bank: it
+    stands in for another team's answerer in live evaluation."""
+    return [{"role": "system", "content": "You are an AI assistant designed to play the 20 Questions game. "
+                                          "In this game, the Answerer thinks of a keyword and responds to "
+                                          "yes-or-no questions by the Questioner. The keyword is a specific "
+                                          f"{category or 'thing'}."},
+            {"role": "user", "content": f'The keyword is "{keyword}". The question is: {question} '
+                                        "Answer with yes or no only."}]
+
+
 PROMPTS["qf_plain"] = _qf_plain
 PROMPTS["qf_chat"] = _qf_chat
 PROMPTS["qf_sub"] = _qf_sub
 PROMPTS["qf_sub_plain"] = _qf_sub_plain
+PROMPTS["kaggle"] = _kaggle
 
 # prompts whose cells share the question, not the keyword, as their prefix
 QUESTION_FIRST = frozenset({"qf_plain", "qf_chat", "qf_sub", "qf_sub_plain"})

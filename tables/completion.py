@@ -1,0 +1,228 @@
+"""The completion model: P(yes | keyword, question) for every cell, learned from the answer bank.
+
+An LLM's answer about a keyword is a function of how the model represents the keyword, so a model
+fitted on the bank's keywords (their features: the answerer's own embedding, tables/embeddings.py)
+predicts the answers for keywords nobody scored.
+
+:class:`CompletionModel` is ridge regression of the answers' logits on standardized keyword
+features, all questions at once (one SVD of the feature matrix serves every question and every
+penalty), with the penalty chosen per question by generalized cross-validation, an optional
+reduced rank (keyword and question factors: the fitted values projected on their top ``rank``
+right singular vectors), and a Platt recalibration of the predictions fitted on cross-validated
+predictions of the training keywords. Estimator contract: parameters in ``__init__``, work in
+``fit``, learned state with a trailing underscore.
+
+:func:`cross_validate` scores it by keyword folds (no cell of a test keyword is ever seen in
+training) against held-out answers, beside the per-question base rate.
+
+Pure numpy; shapes: n keywords, F features, Q questions.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from tables.noise import apply_platt, auc, fit_platt
+
+CLIP = 0.02  # soft targets are clipped to [CLIP, 1 - CLIP] before the logit
+
+
+def logit(p, eps: float = CLIP) -> np.ndarray:
+    p = np.clip(np.asarray(p, dtype=np.float64), eps, 1 - eps)
+    return np.log(p) - np.log1p(-p)
+
+
+def sigmoid(x) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(np.asarray(x, dtype=np.float64), -500, 500)))
+
+
+# --- ridge over all questions -------------------------------------------------------------------
+
+
+def ridge_path(U, s, Vt, T, alphas) -> np.ndarray:
+    """Ridge coefficients for every penalty: (A, F, Q).
+
+    U (n, r), s (r,), Vt (r, F): thin SVD of the centred feature matrix; T (n, Q) centred targets.
+    coef(alpha) = V diag(s / (s^2 + alpha)) U^T T.
+    """
+    UtT = U.T @ T                                              # (r, Q)
+    d = s[None, :] / (s[None, :] ** 2 + np.asarray(alphas)[:, None])   # (A, r)
+    return np.einsum("rf,ar,rq->afq", Vt, d, UtT)
+
+
+def gcv_errors(U, s, T, alphas) -> np.ndarray:
+    """Generalized cross-validation error of each penalty and question: (A, Q).
+
+    GCV(alpha) = n ||(I - H) t||^2 / (n - tr H)^2 with H = U diag(s^2 / (s^2 + alpha)) U^T; the part
+    of t outside span(U) is left unchanged by H and counted in the residual.
+    """
+    n = T.shape[0]
+    UtT = U.T @ T                                              # (r, Q)
+    out_norm = (T ** 2).sum(0) - (UtT ** 2).sum(0)            # (Q,) residual outside span(U)
+    errs = []
+    for a in alphas:
+        shrink = a / (s ** 2 + a)                              # (r,) 1 - h_i
+        res = out_norm + ((shrink[:, None] * UtT) ** 2).sum(0)
+        tr = (s ** 2 / (s ** 2 + a)).sum()
+        errs.append(n * res / max(n - tr, 1e-9) ** 2)
+    return np.array(errs)
+
+
+class CompletionModel:
+    """Ridge completion of a keyword x question answer table from keyword features.
+
+    Parameters
+    ----------
+    alphas : penalties tried (per question, by GCV), on standardized features
+    rank : None, or keep only this many question factors (reduced-rank ridge)
+    calibrate_folds : keyword folds for the out-of-fold predictions the Platt map is fitted on
+        (0: no recalibration)
+    seed : fold assignment
+    """
+
+    def __init__(self, *, alphas=(1, 3, 10, 30, 100, 300, 1000, 3000, 10000), rank: int | None = None,
+                 calibrate_folds: int = 5, seed: int = 0):
+        self.alphas = alphas
+        self.rank = rank
+        self.calibrate_folds = calibrate_folds
+        self.seed = seed
+
+    def get_params(self) -> dict:
+        return {k: getattr(self, k) for k in ("alphas", "rank", "calibrate_folds", "seed")}
+
+    def _fit_linear(self, X, Y):
+        """Fit coef_ (F, Q), intercept_ (Q,), alpha_ (Q,) on X (n, F) standardized, Y (n, Q) soft."""
+        T = logit(Y)
+        t_mean = T.mean(0)
+        x_mean = X.mean(0)
+        Xc, Tc = X - x_mean, T - t_mean
+        U, s, Vt = np.linalg.svd(Xc, full_matrices=False)
+        keep = s > s[0] * 1e-10 if len(s) else s > 0
+        U, s, Vt = U[:, keep], s[keep], Vt[keep]
+        alphas = np.asarray(self.alphas, dtype=np.float64)
+        best = np.argmin(gcv_errors(U, s, Tc, alphas), axis=0)           # (Q,)
+        path = ridge_path(U, s, Vt, Tc, alphas)                           # (A, F, Q)
+        coef = path[best, :, np.arange(T.shape[1])].T                     # (F, Q)
+        if self.rank is not None and self.rank < min(coef.shape):
+            fitted = Xc @ coef                                            # (n, Q)
+            _, _, Wt = np.linalg.svd(fitted, full_matrices=False)
+            P = Wt[:self.rank].T @ Wt[:self.rank]                         # (Q, Q) projector on question factors
+            coef = coef @ P
+        return coef, t_mean - x_mean @ coef, alphas[best]
+
+    def fit(self, X, Y) -> "CompletionModel":
+        """X: (n, F) keyword features; Y: (n, Q) soft answers in [0, 1] (no NaN)."""
+        X = np.asarray(X, dtype=np.float64)
+        Y = np.asarray(Y, dtype=np.float64)
+        if X.ndim != 2 or Y.ndim != 2 or X.shape[0] != Y.shape[0]:
+            raise ValueError(f"need X (n, F) and Y (n, Q) with the same n; got {X.shape} and {Y.shape}")
+        if not np.isfinite(X).all():
+            raise ValueError("X has non-finite values")
+        if not (np.isfinite(Y).all() and (Y >= 0).all() and (Y <= 1).all()):
+            raise ValueError("Y must be finite probabilities in [0, 1] (fill or drop unscored cells first)")
+        self.x_mean_ = X.mean(0)
+        self.x_scale_ = X.std(0) + 1e-9
+        Xs = (X - self.x_mean_) / self.x_scale_
+        self.coef_, self.intercept_, self.alpha_ = self._fit_linear(Xs, Y)
+        self.platt_ = (1.0, 0.0)
+        if self.calibrate_folds and X.shape[0] >= 2 * self.calibrate_folds:
+            oof = np.empty_like(Y)
+            for tr, te in keyword_folds(X.shape[0], self.calibrate_folds, self.seed):
+                c, b, _ = self._fit_linear(Xs[tr], Y[tr])
+                oof[te] = Xs[te] @ c + b
+            self.platt_ = fit_platt(sigmoid(oof).ravel(), (Y >= 0.5).ravel().astype(float))
+        self.n_features_in_ = X.shape[1]
+        self.n_questions_ = Y.shape[1]
+        return self
+
+    def decision_function(self, X) -> np.ndarray:
+        """(n, Q) raw predicted logits (before the Platt map)."""
+        if not hasattr(self, "coef_"):
+            raise RuntimeError("this CompletionModel is not fitted yet; call fit(X, Y)")
+        X = np.asarray(X, dtype=np.float64)
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has {X.shape[1]} features; the model was fitted on {self.n_features_in_}")
+        return ((X - self.x_mean_) / self.x_scale_) @ self.coef_ + self.intercept_
+
+    def predict_proba(self, X) -> np.ndarray:
+        """(n, Q) calibrated P(yes)."""
+        return apply_platt(sigmoid(self.decision_function(X)), *self.platt_)
+
+
+# --- evaluation -------------------------------------------------------------------------------
+
+
+def keyword_folds(n: int, k: int, seed: int = 0):
+    """k (train, test) index pairs over n keywords; every keyword is in exactly one test fold."""
+    if not 2 <= k <= n:
+        raise ValueError(f"need 2 <= folds <= keywords; got {k} folds for {n} keywords")
+    perm = np.random.default_rng(seed).permutation(n)
+    for f in range(k):
+        te = np.sort(perm[f::k])
+        yield np.setdiff1d(np.arange(n), te), te
+
+
+def ece(p, y, n_bins: int = 10) -> float:
+    """Expected calibration error of probabilities p (m,) against 0/1 labels y (m,), equal-width bins."""
+    p, y = np.asarray(p, float).ravel(), np.asarray(y, float).ravel()
+    b = np.minimum((p * n_bins).astype(int), n_bins - 1)
+    tot = 0.0
+    for i in range(n_bins):
+        m = b == i
+        if m.any():
+            tot += m.sum() * abs(p[m].mean() - y[m].mean())
+    return tot / max(len(p), 1)
+
+
+def log_loss(p, y, eps: float = 1e-6) -> float:
+    p = np.clip(np.asarray(p, float).ravel(), eps, 1 - eps)
+    y = np.asarray(y, float).ravel()
+    return float(-(y * np.log(p) + (1 - y) * np.log1p(-p)).mean())
+
+
+def per_question_auc(P, Y) -> np.ndarray:
+    """(Q,) AUC of predictions P (n, Q) against 0/1 labels Y (n, Q) per column; NaN where a column
+    has one class only."""
+    out = np.full(P.shape[1], np.nan)
+    for q in range(P.shape[1]):
+        y = Y[:, q]
+        if 0 < y.sum() < len(y):
+            out[q] = auc(P[:, q], y)
+    return out
+
+
+def score(P, Y) -> dict:
+    """Metrics of predicted P (n, Q) against hard answers Y (n, Q) 0/1."""
+    a = per_question_auc(P, Y)
+    return {"auc_mean": float(np.nanmean(a)) if np.isfinite(a).any() else float("nan"),
+            "auc_pooled": float(auc(P.ravel(), Y.ravel())), "log_loss": log_loss(P, Y), "ece": float(ece(P, Y)),
+            "questions_scored": int(np.isfinite(a).sum())}
+
+
+def cross_validate(model_factory, X, Y, folds: int = 5, seed: int = 0, groups=None, labels=None) -> dict:
+    """Keyword-folded CV: out-of-fold predictions of every keyword's answers, from models that never
+    saw any cell of that keyword.
+
+    model_factory: () -> an unfitted model with fit(X, Y) / predict_proba(X); X (n, F); Y (n, Q)
+    soft training targets; labels (n, Q) 0/1 held-out answers to score against (default Y >= 0.5);
+    groups: (Q,) question kind per column -> metrics per kind. Returns {"model": metrics,
+    "baseline": metrics of the per-question base rate of the training fold, "by_kind": {...},
+    "oof": (n, Q) predictions, "folds": [test indices]}.
+    """
+    X, Y = np.asarray(X, np.float64), np.asarray(Y, np.float64)
+    labels = (Y >= 0.5).astype(float) if labels is None else np.asarray(labels, float)
+    oof = np.empty_like(Y)
+    base = np.empty_like(Y)
+    tests = []
+    for tr, te in keyword_folds(X.shape[0], folds, seed):
+        m = model_factory().fit(X[tr], Y[tr])
+        oof[te] = m.predict_proba(X[te])
+        base[te] = Y[tr].mean(0)[None, :]
+        tests.append(te)
+    out = {"model": score(oof, labels), "baseline": score(base, labels), "oof": oof, "folds": tests, "by_kind": {}}
+    if groups is not None:
+        g = np.asarray(groups)
+        for kind in sorted(set(g)):
+            c = g == kind
+            out["by_kind"][kind] = {"questions": int(c.sum()), "model": score(oof[:, c], labels[:, c]),
+                                    "baseline": score(base[:, c], labels[:, c])}
+    return out

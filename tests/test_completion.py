@@ -1,0 +1,97 @@
+"""tables/completion.py: ridge completion of an answer table from keyword features."""
+import numpy as np
+import pytest
+
+from tables.completion import (CompletionModel, cross_validate, ece, gcv_errors, keyword_folds, logit,
+                               per_question_auc, ridge_path)
+
+
+def low_rank(n=240, F=48, Q=60, r=5, seed=0):
+    """Keyword features X = Z A + noise; answers sigmoid(Z B): a low-rank answer table."""
+    rng = np.random.default_rng(seed)
+    Z = rng.normal(size=(n, r))
+    X = Z @ rng.normal(size=(r, F)) + 0.3 * rng.normal(size=(n, F))
+    Y = 1 / (1 + np.exp(-(Z @ (1.5 * rng.normal(size=(r, Q))))))
+    return X, Y
+
+
+def test_recovers_held_out_cells_of_a_low_rank_table():
+    X, Y = low_rank()
+    res = cross_validate(lambda: CompletionModel(), X, Y, folds=5)
+    assert res["model"]["auc_mean"] > 0.95 and res["model"]["auc_pooled"] > 0.95
+    assert res["baseline"]["auc_pooled"] < 0.65
+    assert res["model"]["log_loss"] < res["baseline"]["log_loss"] - 0.3
+    assert res["model"]["ece"] < 0.08
+    rr = cross_validate(lambda: CompletionModel(rank=5), X, Y, folds=5)
+    assert rr["model"]["auc_mean"] > 0.95
+
+
+def test_cross_validation_never_leaks_a_test_keyword():
+    X, Y = low_rank(n=50, Q=4)
+    X[:, 0] = np.arange(50)  # a keyword id, to see which rows each fit received
+    seen = []
+
+    class Spy(CompletionModel):
+        def fit(self, X, Y):
+            seen.append(set(X[:, 0].astype(int)))
+            return super().fit(X, Y)
+
+    res = cross_validate(lambda: Spy(calibrate_folds=0), X, Y, folds=5)
+    tests = [set(t.tolist()) for t in res["folds"]]
+    assert sorted(k for t in tests for k in t) == list(range(50))          # each keyword tested once
+    assert len(seen) == 5
+    for train, test in zip(seen, tests):
+        assert not train & test and train | test == set(range(50))
+
+
+def test_keyword_folds_partition():
+    folds = list(keyword_folds(11, 3, seed=1))
+    assert sorted(np.concatenate([te for _, te in folds]).tolist()) == list(range(11))
+    for tr, te in folds:
+        assert not set(tr) & set(te)
+    with pytest.raises(ValueError, match="folds"):
+        list(keyword_folds(3, 4))
+
+
+def test_ridge_path_and_gcv_match_naive():
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(30, 6)); T = rng.normal(size=(30, 3))
+    Xc, Tc = X - X.mean(0), T - T.mean(0)
+    U, s, Vt = np.linalg.svd(Xc, full_matrices=False)
+    alphas = [0.5, 5.0]
+    path = ridge_path(U, s, Vt, Tc, alphas)
+    gcv = gcv_errors(U, s, Tc, alphas)
+    for i, a in enumerate(alphas):
+        coef = np.linalg.solve(Xc.T @ Xc + a * np.eye(6), Xc.T @ Tc)
+        np.testing.assert_allclose(path[i], coef, atol=1e-10)
+        H = Xc @ np.linalg.solve(Xc.T @ Xc + a * np.eye(6), Xc.T)
+        res = ((Tc - H @ Tc) ** 2).sum(0)
+        np.testing.assert_allclose(gcv[i], 30 * res / (30 - np.trace(H)) ** 2, rtol=1e-10)
+
+
+def test_reduced_rank_limits_question_factors():
+    X, Y = low_rank(Q=20)
+    m = CompletionModel(rank=3, calibrate_folds=0).fit(X, Y)
+    assert np.linalg.matrix_rank(m.coef_, tol=1e-8) == 3
+
+
+def test_hand_cases_and_errors():
+    assert per_question_auc(np.array([[0.1, 0.5], [0.9, 0.5]]), np.array([[0, 1], [1, 1]])).tolist()[0] == 1.0
+    assert np.isnan(per_question_auc(np.array([[0.1, 0.5], [0.9, 0.5]]), np.array([[0, 1], [1, 1]]))[1])
+    assert ece(np.array([0.2, 0.2, 0.8, 0.8]), np.array([0, 0, 1, 1])) == pytest.approx(0.2)
+    assert logit(np.array([0.5]))[0] == 0.0
+    X, Y = low_rank(n=20, Q=3)
+    m = CompletionModel()
+    with pytest.raises(RuntimeError, match="not fitted"):
+        m.predict_proba(X)
+    Ybad = Y.copy(); Ybad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="finite probabilities"):
+        m.fit(X, Ybad)
+    with pytest.raises(ValueError, match="same n"):
+        m.fit(X[:5], Y)
+    m.fit(X, Y)
+    with pytest.raises(ValueError, match="features"):
+        m.predict_proba(X[:, :3])
+    with np.errstate(all="raise"):
+        p = m.predict_proba(X)
+    assert p.shape == Y.shape and ((p > 0) & (p < 1)).all()

@@ -35,8 +35,12 @@ LAYERS = (12, 18, 24)
 
 
 def embed_texts(keywords, template: str = TEMPLATE) -> list[str]:
-    """The template + " keyword" per keyword (the keyword's last token ends the text)."""
-    return [f"{template} {k}" for k in keywords]
+    """The template + " keyword" per keyword, lower-cased (the keyword's last token ends the text).
+
+    Lower case because the universe keeps each source's spelling: the Kaggle lists' Title Case
+    ("Video Camera") would otherwise tell the prior model which keywords are public things.
+    """
+    return [f"{template} {str(k).lower()}" for k in keywords]
 
 
 def raw_states(scorer, keywords, layers=LAYERS, template: str = TEMPLATE) -> np.ndarray:

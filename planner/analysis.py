@@ -120,7 +120,7 @@ def exact_on_tree(tree, policy, A: np.ndarray, rounds: int = 20, n_mc: int = 200
     """
     rng = rng or np.random.default_rng(0)
     K = A.shape[0]
-    prior = policy.prior
+    prior = policy.keyword_prior
     S = np.zeros((K, rounds + 1))
     off = np.zeros(K)
     samples = []
@@ -155,7 +155,7 @@ def simulate(policy, A: np.ndarray, keywords: np.ndarray, W0: np.ndarray, asked0
              start_round: np.ndarray, horizon: int, rng, batch_size: int = 512) -> np.ndarray:
     """Play games online in lockstep from given states.
 
-    keywords: (n,) true keyword; W0: (n, K) beliefs after the last guess; asked0: (n, Q);
+    keywords: (n,) true keyword; W0: (n, H) beliefs after the last guess; asked0: (n, Q);
     start_round: (n,) rounds already played. Answers are drawn from A. Returns (n,) the
     winning round, or horizon + 1 when unsolved by ``horizon``.
     """
@@ -181,7 +181,7 @@ def simulate(policy, A: np.ndarray, keywords: np.ndarray, W0: np.ndarray, asked0
                     res[i] = r[i]
                     live[i] = False
                 else:
-                    W[i, eq] = 0.0
+                    W[i, policy.rows(eq)] = 0.0
                     W[i] = normalize(W[i])
                     if r[i] >= horizon:
                         live[i] = False
@@ -190,16 +190,20 @@ def simulate(policy, A: np.ndarray, keywords: np.ndarray, W0: np.ndarray, asked0
 
 
 def analyze(tree, table, A: np.ndarray, *, rounds: int = 20, horizon: int = 40, n_mc: int = 2000,
-            noise: float | None = None, seed: int = 0) -> Analysis:
-    """Exact on-tree solve probabilities plus Monte Carlo for the mass that leaves the tree."""
+            noise: float | None = None, seed: int = 0, types=None) -> Analysis:
+    """Exact on-tree solve probabilities plus Monte Carlo for the mass that leaves the tree.
+
+    A: (K, Q) the true answerer's P(yes); types: the answerer types the tree was fitted with
+    (the guesser's belief model; checked against the tree)."""
     tree.check_table(table)
+    tree.check_types(types)
     if A.shape != table.P.shape:
         raise ValueError(f"answer model shape {A.shape} != table shape {table.P.shape}")
     if horizon < rounds:
         raise ValueError(f"horizon ({horizon}) must be >= rounds ({rounds})")
     rng = np.random.default_rng(seed)
-    policy = make_policy(tree.criterion, table, eps=tree.eps, seed=tree.seed)
-    prior = policy.prior
+    policy = make_policy(tree.criterion, table, eps=tree.eps, seed=tree.seed, types=types)
+    prior = policy.keyword_prior
     S, off, samples = exact_on_tree(tree, policy, A, rounds=rounds, n_mc=n_mc, rng=rng)
     on_curve = prior @ S
     solve_curve = np.zeros(horizon + 1)
@@ -243,7 +247,7 @@ def simulate_from_root(policy, A, n_games: int, horizon: int = 20, seed: int = 0
     """Full Monte Carlo: keywords drawn from the prior, every move online. Returns (n,) winning rounds."""
     rng = np.random.default_rng(seed)
     K = A.shape[0]
-    kws = rng.choice(K, size=n_games, p=policy.prior)
-    W0 = np.broadcast_to(policy.initial_belief(), (n_games, K))
+    kws = rng.choice(K, size=n_games, p=policy.keyword_prior)
+    W0 = np.broadcast_to(policy.initial_belief(), (n_games, len(policy.prior)))
     asked0 = np.zeros((n_games, A.shape[1]), dtype=bool)
     return simulate(policy, A, kws, W0, asked0, np.zeros(n_games, dtype=np.int64), horizon, rng)

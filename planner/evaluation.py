@@ -78,8 +78,11 @@ def _uniforms(seed: int, keyword: str, game: int, Q: int) -> np.ndarray:
 
 
 def play_games(table, guesser: str, answerer, keywords, *, tree=None, games_per_keyword: int = 1,
-               seed: int = 0, rounds: int = 20, eps: float = 1e-3, batch_size: int = 256) -> pd.DataFrame:
+               seed: int = 0, rounds: int = 20, eps: float = 1e-3, batch_size: int = 256, types=None) -> pd.DataFrame:
     """Play every (keyword, game) with one guesser; returns one row per game.
+
+    types: the answerer types the guesser's belief is joint over (planner.types; must be the
+    tree's). The answerer is whatever ``answerer`` is: the guesser does not know its type.
 
     keywords: list of (keyword, alts) or strings. answerer: a TableAnswerer or a callable.
     Columns: keyword, game, in_universe, answerable, solved, round (winning round or NaN),
@@ -92,9 +95,10 @@ def play_games(table, guesser: str, answerer, keywords, *, tree=None, games_per_
         if tree is None:
             raise ValueError("guesser 'q20' needs a fitted tree")
         tree.check_table(table)
+        tree.check_types(types)
     else:
         tree = None
-    policy = make_policy(criterion, table, eps=eps, seed=seed)
+    policy = make_policy(criterion, table, eps=eps, seed=seed, types=types)
     gi = policy.guess_index
     names = table.names
     games = []
@@ -107,7 +111,7 @@ def play_games(table, guesser: str, answerer, keywords, *, tree=None, games_per_
     is_table = isinstance(answerer, TableAnswerer)
     kidx = np.array([gm[2] for gm in games], dtype=np.int64)
     answerable = np.ones(n, bool) if not is_table else kidx >= 0
-    W = np.zeros((n, table.K))                       # beliefs, kept only for games off the tree
+    W = np.zeros((n, len(policy.prior)))             # joint beliefs, kept only for games off the tree
     has_w = np.zeros(n, bool)
     asked = np.zeros((n, Q), bool)
     node = np.zeros(n, np.int64) if tree is not None else np.full(n, -1, np.int64)
@@ -183,7 +187,7 @@ def play_games(table, guesser: str, answerer, keywords, *, tree=None, games_per_
                 live[i] = False
             elif has_w[i]:
                 t0 = time.perf_counter()
-                W[i, gi.matches(guess)] = 0.0
+                W[i, policy.rows(gi.matches(guess))] = 0.0
                 W[i] = normalize(W[i])
                 t_guesser += time.perf_counter() - t0
         secs[idx] += t_guesser / len(idx)

@@ -67,3 +67,85 @@ def even_split_score(w: np.ndarray, L: np.ndarray) -> np.ndarray:
     """-|P(yes) - 1/2| of every question: 0 is a perfect halving. w: (K,) or (B, K) -> (Q,) or (B, Q)."""
     w = np.asarray(w, dtype=L.dtype)
     return -np.abs(w @ L - 0.5)
+
+
+def keyword_groups(row_keyword: np.ndarray, n_types: int) -> np.ndarray:
+    """Rows of each keyword, by type: (Kr, T) int, -1 where a keyword has no row of that type.
+
+    row_keyword: (R,) keyword id of each hypothesis row, rows ordered type-major (a gathered
+    subset of t * K + k keeps that order). Keywords appear in order of first occurrence.
+
+    >>> keyword_groups(np.array([3, 5, 3]), 2).tolist()
+    [[0, 2], [1, -1]]
+    """
+    row_keyword = np.asarray(row_keyword)
+    uniq, first, inv = np.unique(row_keyword, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")                 # keywords by first occurrence
+    rank = np.empty(len(uniq), dtype=np.int64)
+    rank[order] = np.arange(len(uniq))
+    g = np.full((len(uniq), n_types), -1, dtype=np.int64)
+    slot = np.zeros(len(uniq), dtype=np.int64)
+    for r, k in enumerate(rank[inv]):
+        g[k, slot[k]] = r
+        slot[k] += 1
+    return g
+
+
+def keyword_information_gain(W: np.ndarray, L: np.ndarray, groups: np.ndarray,
+                             chunk: int = 1 << 22) -> np.ndarray:
+    """I(keyword; answer) of every question when hypotheses are (keyword, answerer type).
+
+    W: (B, R) beliefs over hypothesis rows; L: (R, Q) P(yes | row); groups: (Kr, T) rows of each
+    keyword (-1 = none, :func:`keyword_groups`). The answer model of keyword k is the mixture
+    m_kq = sum_t W[t,k] L[t,k,q] / w_k with w_k = sum_t W[t,k], so
+
+        I = H2(W @ L) - sum_k w_k H2(m_kq),
+
+    computed in keyword chunks of at most ``chunk`` (B x keywords x Q) elements. With one type
+    this is :func:`information_gain`. Returns (B, Q), clipped at 0.
+    """
+    W = np.atleast_2d(np.asarray(W, dtype=np.float64))
+    Lf = np.asarray(L)
+    B, Q = W.shape[0], Lf.shape[1]
+    if groups.shape[1] == 1 and (groups[:, 0] >= 0).all():
+        return information_gain(W[:, groups[:, 0]], Lf[groups[:, 0]])
+    p_yes = np.clip(W @ Lf.astype(np.float64), 0.0, 1.0)           # (B, Q)
+    cond = np.zeros((B, Q))
+    step = max(1, chunk // max(1, B * Q))
+    for s in range(0, len(groups), step):
+        g = groups[s:s + step]                                      # (kc, T)
+        num = np.zeros((B, len(g), Q))
+        wk = np.zeros((B, len(g)))
+        for t in range(g.shape[1]):
+            have = g[:, t] >= 0
+            rows = g[have, t]
+            wt = W[:, rows]                                         # (B, kh)
+            wk[:, have] += wt
+            num[:, have] += wt[:, :, None] * Lf[rows].astype(np.float64)[None]
+        m = np.divide(num, wk[:, :, None], out=np.full_like(num, 0.5), where=wk[:, :, None] > 0)
+        cond += np.einsum("bk,bkq->bq", wk, binary_entropy(m))
+    return np.maximum(binary_entropy(p_yes) - cond, 0.0)
+
+
+def keyword_information_gain_naive(W: np.ndarray, L: np.ndarray, row_keyword: np.ndarray) -> np.ndarray:
+    """Reference: loop over questions; the entropy drop of the keyword marginal. W: (R,) -> (Q,)."""
+    def H(v):
+        v = v[v > 0]
+        return float(-(v * np.log2(v)).sum())
+
+    W = np.asarray(W, dtype=np.float64)
+    keys = np.unique(row_keyword)
+
+    def marginal(v):
+        return np.array([v[row_keyword == k].sum() for k in keys])
+
+    out = np.zeros(L.shape[1])
+    for q in range(L.shape[1]):
+        col = L[:, q].astype(np.float64)
+        py = float(W @ col)
+        exp_h = 0.0
+        for p_ans, lik in ((py, col), (1 - py, 1 - col)):
+            if p_ans > 0:
+                exp_h += p_ans * H(marginal(W * lik / p_ans))
+        out[q] = H(marginal(W)) - exp_h
+    return out

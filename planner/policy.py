@@ -14,8 +14,9 @@ from functools import cached_property
 import numpy as np
 
 from planner.belief import likelihood_matrix, normalize, posterior
-from planner.gain import binary_entropy, even_split_score, information_gain
+from planner.gain import binary_entropy, even_split_score, information_gain, keyword_groups, keyword_information_gain
 from planner.matching import GuessIndex
+from planner.types import single_type
 
 SCORE_TIE = 1e-5     # bits
 GUESS_TIE = 1e-9     # relative
@@ -35,22 +36,47 @@ def truncate(W: np.ndarray, mass: float = SUPPORT_MASS) -> tuple[np.ndarray, np.
 
 
 class Policy:
-    """Belief model and criterion over one table. Subclasses define ``scores``."""
+    """Belief model and criterion over one table. Subclasses define ``scores``.
+
+    Hypotheses are (answerer type, keyword) pairs, row t * K + k (``types``: planner.types;
+    default the table as the only type, so H = K and everything is per keyword). Beliefs,
+    ``prior`` and ``L`` are over the H hypothesis rows; guesses and the analysis are per keyword
+    (``keyword_prior``, :meth:`keyword_belief`, :meth:`equivalents`).
+    """
 
     name = "base"
 
-    def __init__(self, table, eps: float = 1e-3, seed: int = 0):
+    def __init__(self, table, eps: float = 1e-3, seed: int = 0, types=None):
         self.table = table
         self.eps = eps
         self.seed = seed
-        self.prior = table.prior
+        self.types = types if types is not None else single_type()
+        self.types.check(table)
+        self.T, self.K = self.types.T, table.K
+        self.keyword_prior = table.prior
+        self.prior = np.kron(self.types.prior, table.prior) if self.T > 1 else table.prior
         self.guess_index = GuessIndex(table.names, table.keywords["alts"])
         self._equiv: dict[int, list[int]] = {}
 
     @cached_property
     def L(self) -> np.ndarray:
-        """(K, Q) float32 likelihood P(yes | k, q) of the belief model; built on first use."""
-        return self._likelihood(self.table.P)
+        """(H, Q) float32 likelihood P(yes | hypothesis, q) of the belief model; built on first use."""
+        return self._likelihood(self.types.stacked(self.table) if self.T > 1 else self.table.P)
+
+    @cached_property
+    def groups(self) -> np.ndarray:
+        """(K, T) hypothesis rows of each keyword (:func:`planner.gain.keyword_groups`)."""
+        return keyword_groups(np.arange(self.T * self.K) % self.K, self.T)
+
+    def keyword_belief(self, w: np.ndarray) -> np.ndarray:
+        """(..., H) joint belief -> (..., K) marginal over keywords."""
+        w = np.asarray(w)
+        return w if self.T == 1 else w.reshape(*w.shape[:-1], self.T, self.K).sum(axis=-2)
+
+    def type_belief(self, w: np.ndarray) -> np.ndarray:
+        """(..., H) joint belief -> (..., T) marginal over answerer types."""
+        w = np.asarray(w)
+        return w.reshape(*w.shape[:-1], self.T, self.K).sum(axis=-1)
 
     def _likelihood(self, P):
         return likelihood_matrix(P, self.eps)
@@ -89,13 +115,21 @@ class Policy:
             self._equiv[i] = self.guess_index.equivalents(i)
         return self._equiv[i]
 
+    def rows(self, keywords) -> list[int]:
+        """Hypothesis rows of some keywords (every type's)."""
+        keywords = list(keywords)
+        return keywords if self.T == 1 else [t * self.K + k for t in range(self.T) for k in keywords]
+
     def guess(self, w: np.ndarray) -> int:
-        """Most probable keyword; w: (K,). Ties (within relative GUESS_TIE) go to the lowest index."""
+        """Most probable keyword (summed over types); w: (H,). Ties (within relative GUESS_TIE) go
+        to the lowest index."""
+        w = self.keyword_belief(w)
         return int(np.argmax(w >= w.max() * (1 - GUESS_TIE)))
 
     def belief(self, questions, answers, guesses) -> np.ndarray:
-        """(K,) posterior after a history (question columns, answers, guess strings), wrong guesses removed."""
-        removed = [self.guess_index.matches(str(g)) for g in guesses]
+        """(H,) joint posterior after a history (question columns, answers, guess strings), wrong
+        guesses removed."""
+        removed = [self.rows(self.guess_index.matches(str(g))) for g in guesses]
         return posterior(self.prior, self.L, questions, answers, removed)
 
     def initial_belief(self) -> np.ndarray:
@@ -103,6 +137,9 @@ class Policy:
 
 
 class EntropyPolicy(Policy):
+    """Information about the keyword; with several answerer types, under the answer model mixed by
+    the type posterior (:func:`planner.gain.keyword_information_gain`)."""
+
     name = "entropy"
 
     @cached_property
@@ -111,7 +148,10 @@ class EntropyPolicy(Policy):
         return binary_entropy(self.L)
 
     def scores(self, W, rows=None):
-        return information_gain(W, self._rows(self.L, rows), self._rows(self.HL, rows))
+        if self.T == 1:
+            return information_gain(W, self._rows(self.L, rows), self._rows(self.HL, rows))
+        groups = self.groups if rows is None else keyword_groups(np.asarray(rows) % self.K, self.T)
+        return keyword_information_gain(W, self._rows(self.L, rows), groups)
 
 
 class HardPolicy(Policy):
@@ -127,8 +167,8 @@ class HardPolicy(Policy):
 class RandomPolicy(Policy):
     name = "random"
 
-    def __init__(self, table, eps: float = 1e-3, seed: int = 0):
-        super().__init__(table, eps, seed)
+    def __init__(self, table, eps: float = 1e-3, seed: int = 0, types=None):
+        super().__init__(table, eps, seed, types)
         self.order_score = np.random.default_rng(seed).random(table.Q).astype(np.float32)
 
     def scores(self, W, rows=None):
@@ -138,7 +178,7 @@ class RandomPolicy(Policy):
 POLICIES = {"entropy": EntropyPolicy, "hard": HardPolicy, "random": RandomPolicy}
 
 
-def make_policy(criterion: str, table, eps: float = 1e-3, seed: int = 0) -> Policy:
+def make_policy(criterion: str, table, eps: float = 1e-3, seed: int = 0, types=None) -> Policy:
     if criterion not in POLICIES:
         raise ValueError(f"unknown criterion {criterion!r}; choose from {sorted(POLICIES)}")
-    return POLICIES[criterion](table, eps=eps, seed=seed)
+    return POLICIES[criterion](table, eps=eps, seed=seed, types=types)

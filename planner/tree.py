@@ -72,10 +72,12 @@ class QuestionTree:
 
     # --- fitting ------------------------------------------------------------------------------
 
-    def fit(self, table) -> "QuestionTree":
+    def fit(self, table, types=None) -> "QuestionTree":
+        """Grow the tree over ``table``; ``types`` (planner.types.AnswererTypes): the answerer types
+        the belief is joint over (default: the table as the only type)."""
         self._validate_params()
         t0 = time.perf_counter()
-        policy = make_policy(self.criterion, table, eps=self.eps, seed=self.seed)
+        policy = make_policy(self.criterion, table, eps=self.eps, seed=self.seed, types=types)
         L = policy.L
         cols = {k: [] for k in _ARRAYS}
 
@@ -125,7 +127,7 @@ class QuestionTree:
                         mass = float(mb[j] * p_ans[ans][j])
                         w = post[ans][j]
                         g = policy.guess(w)
-                        eq = policy.equivalents(g)
+                        eq = policy.rows(policy.equivalents(g))
                         solve = float(w[eq].sum())
                         child = add(depth + 1, g, mass, solve)
                         cols["yes_" if ans else "no_"][parent] = child
@@ -145,6 +147,7 @@ class QuestionTree:
         for k in _ARRAYS:
             setattr(self, k, np.asarray(cols[k], dtype=dtypes.get(k, np.int32)))
         self.table_hash_ = table.hash
+        self.types_ = {"names": policy.types.names, "prior": policy.types.prior.tolist(), "hash": policy.types.hash}
         self.n_keywords_ = table.K
         self.n_questions_ = table.Q
         self.node_count_ = len(self.depth_)
@@ -165,6 +168,16 @@ class QuestionTree:
                 f"tree was fitted on table {self.table_hash_[:12]}, got table {table.hash[:12]} "
                 f"({table.K} keywords x {table.Q} questions); refit the tree for this table")
 
+    def check_types(self, types) -> None:
+        """Raise TableMismatchError unless ``types`` (None = the table alone) are the fit's."""
+        self._check_fitted()
+        from planner.types import single_type
+
+        got = (types if types is not None else single_type()).hash
+        if got != self.types_["hash"]:
+            raise TableMismatchError(f"tree was fitted with answerer types {self.types_['names']} "
+                                     f"({self.types_['hash'][:12]}); got other types ({got[:12]}); pass the same types")
+
     def model_solve_curve(self) -> np.ndarray:
         """(max_depth + 1,) probability, under the fit's own model, of a win at each round on the tree."""
         self._check_fitted()
@@ -179,6 +192,7 @@ class QuestionTree:
         self._check_fitted()
         path = Path(path)
         meta = {"format_version": FORMAT_VERSION, "params": self.get_params(), "table_hash": self.table_hash_,
+                "types": self.types_,
                 "n_keywords": self.n_keywords_, "n_questions": self.n_questions_,
                 "node_count": self.node_count_, "fit_seconds": self.fit_seconds_}
 
@@ -206,6 +220,12 @@ def load_tree(path, table=None) -> QuestionTree:
     for k, v in arrays.items():
         setattr(tree, k, v)
     tree.table_hash_ = meta["table_hash"]
+    if "types" in meta:
+        tree.types_ = meta["types"]
+    else:  # trees saved before answerer types: the table alone
+        from planner.types import single_type
+
+        tree.types_ = {"names": ["table"], "prior": [1.0], "hash": single_type().hash}
     tree.n_keywords_ = meta["n_keywords"]
     tree.n_questions_ = meta["n_questions"]
     tree.node_count_ = meta["node_count"]

@@ -26,13 +26,15 @@ class Move:
 class Walker:
     """Plays the guesser's side for one table (and optionally its fitted tree)."""
 
-    def __init__(self, table, tree=None, *, criterion: str = "entropy", eps: float = 1e-3, seed: int = 0):
+    def __init__(self, table, tree=None, *, criterion: str = "entropy", eps: float = 1e-3, seed: int = 0,
+                 types=None):
         if tree is not None:
             tree.check_table(table)
+            tree.check_types(types)
             criterion, eps, seed = tree.criterion, tree.eps, tree.seed
         self.table = table
         self.tree = tree
-        self.policy = make_policy(criterion, table, eps=eps, seed=seed)
+        self.policy = make_policy(criterion, table, eps=eps, seed=seed, types=types)
         self._qindex = table.question_index()
         self._norm_names = [normalize(n) for n in table.names]
 
@@ -58,8 +60,18 @@ class Walker:
         return node
 
     def belief(self, questions, answers, guesses) -> np.ndarray:
-        """(K,) posterior after the history, wrong guesses removed."""
+        """(K,) posterior over keywords after the history (summed over answerer types), wrong
+        guesses removed."""
+        return self.policy.keyword_belief(self.joint_belief(questions, answers, guesses))
+
+    def joint_belief(self, questions, answers, guesses) -> np.ndarray:
+        """(H,) posterior over (answerer type, keyword) hypotheses."""
         return self.policy.belief(questions, answers, guesses)
+
+    def type_belief(self, questions, answers, guesses) -> dict:
+        """{type name: posterior probability} after the history."""
+        w = self.policy.type_belief(self.joint_belief(questions, answers, guesses))
+        return dict(zip(self.policy.types.names, map(float, w)))
 
     def asked_mask(self, questions) -> np.ndarray:
         asked = np.zeros(self.table.Q, dtype=bool)
@@ -73,7 +85,7 @@ class Walker:
         node = self.node(questions, answers, guesses)
         if node is not None and self.tree.question_[node] != LEAF:
             return Move(int(self.tree.question_[node]), True)
-        w = self.belief(questions, answers, guesses)
+        w = self.joint_belief(questions, answers, guesses)
         q, _ = self.policy.choose(w[None, :], self.asked_mask(questions)[None, :])
         return Move(int(q[0]), False)
 
@@ -82,5 +94,5 @@ class Walker:
         node = self.node(questions, answers, guesses)
         if node is not None and node != 0:
             return Move(int(self.tree.guess_[node]), True)
-        w = self.belief(questions, answers, guesses)
+        w = self.joint_belief(questions, answers, guesses)
         return Move(self.policy.guess(w), False)

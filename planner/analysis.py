@@ -18,7 +18,7 @@ import pandas as pd
 
 from planner.belief import normalize, update_rows
 from planner.gain import binary_entropy
-from planner.policy import make_policy
+from planner.policy import GAME_ROUNDS, make_policy
 from planner.tree import LEAF
 
 
@@ -169,7 +169,7 @@ def simulate(policy, A: np.ndarray, keywords: np.ndarray, W0: np.ndarray, asked0
         res = out[sl]
         while live.any():
             idx = np.flatnonzero(live)
-            qs, _ = policy.choose(W[idx], asked[idx])
+            qs, _ = policy.choose(W[idx], asked[idx], rounds_left=GAME_ROUNDS - r[idx])
             yes = rng.random(len(idx)) < A[kw[idx], qs]
             W[idx] = update_rows(W[idx], policy.L, qs, yes)
             asked[idx, qs] = True

@@ -144,7 +144,7 @@ def play_games(table, guesser: str, answerer, keywords, *, tree=None, games_per_
                 W[i], has_w[i] = policy.belief(hist_q[i], hist_a[i], guesses[i]), True
         for s in range(0, len(off_pos), batch_size):
             pos = off_pos[s:s + batch_size]
-            qs[pos], _ = policy.choose(W[idx[pos]], asked[idx[pos]])
+            qs[pos], _ = policy.choose(W[idx[pos]], asked[idx[pos]], rounds_left=rounds - r + 1)
         off_moves[idx[off_pos]] += 1
         t_guesser = time.perf_counter() - t0
         # --- the answerer answers (not timed) ------------------------------------------------

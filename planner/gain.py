@@ -149,3 +149,34 @@ def keyword_information_gain_naive(W: np.ndarray, L: np.ndarray, row_keyword: np
                 exp_h += p_ans * H(marginal(W * lik / p_ans))
         out[q] = H(marginal(W)) - exp_h
     return out
+
+
+def top_mass(v: np.ndarray, n: int) -> np.ndarray:
+    """Sum of the ``n`` largest entries along axis -2: v (..., M, Q) -> (..., Q)."""
+    M = v.shape[-2]
+    n = int(min(max(n, 1), M))
+    if n == M:
+        return v.sum(axis=-2)
+    return np.partition(v, M - n, axis=-2)[..., M - n:, :].sum(axis=-2)
+
+
+def top_mass_gain(w: np.ndarray, m: np.ndarray, n: int) -> np.ndarray:
+    """Expected rise of the top-n keyword mass after each question's answer.
+
+    w: (M,) keyword beliefs (a candidate subset is fine: keywords outside it are taken to stay
+    outside the top n); m: (M, Q) P(yes | keyword, q) under the (mixed) answer model; n >= 1.
+    After answer a the unnormalized posterior is w * m_a and its top-n mass, weighted by
+    P(a), is the top-n sum of w * m_a itself, so
+
+        gain_q = top_n(w * m[:, q]) + top_n(w * (1 - m[:, q])) - top_n(w)   >= 0
+
+    (the top-n sum is convex in the belief). Returns (Q,).
+
+    >>> top_mass_gain(np.array([.5, .3, .2]), np.array([[1.], [0.], [0.]]), 1).round(3).tolist()
+    [0.3]
+    """
+    w = np.asarray(w, dtype=np.float64)
+    m = np.asarray(m, dtype=np.float64)
+    now = np.sort(w)[::-1][:max(n, 1)].sum()
+    wm = w[:, None] * m
+    return np.maximum(top_mass(wm, n) + top_mass(w[:, None] - wm, n) - now, 0.0)

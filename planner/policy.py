@@ -6,6 +6,8 @@ the simulator all call the same :meth:`Policy.choose`, so their choices agree. R
     "entropy"  soft belief (table clipped to [eps, 1-eps]), max expected information gain (q20)
     "hard"     hard elimination on the table rounded to 0/1, most even split (13th place)
     "random"   soft belief, questions in a fixed random order (seeded)
+    "horizon"  "entropy" plus kappa x the expected rise of the top-n keyword mass, n = rounds left
+               ("horizon:K" sets kappa = K bits per unit of mass; default 2)
 """
 from __future__ import annotations
 
@@ -14,7 +16,8 @@ from functools import cached_property
 import numpy as np
 
 from planner.belief import likelihood_matrix, normalize, posterior
-from planner.gain import binary_entropy, even_split_score, information_gain, keyword_groups, keyword_information_gain
+from planner.gain import (binary_entropy, even_split_score, information_gain, keyword_groups, keyword_information_gain,
+                          top_mass_gain)
 from planner.matching import GuessIndex
 from planner.types import single_type
 
@@ -22,6 +25,7 @@ SCORE_TIE = 1e-5     # bits
 GUESS_TIE = 1e-9     # relative
 SUPPORT_MASS = 1e-6  # belief mass a row may drop before scoring (keywords below SUPPORT_MASS / K)
 GATHER_SHARE = 0.5   # score on a gathered row subset when the batch's support is below this share of K
+GAME_ROUNDS = 20     # rounds in a game: "rounds left" counts down from here
 
 
 def truncate(W: np.ndarray, mass: float = SUPPORT_MASS) -> tuple[np.ndarray, np.ndarray]:
@@ -81,15 +85,18 @@ class Policy:
     def _likelihood(self, P):
         return likelihood_matrix(P, self.eps)
 
-    def scores(self, W: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
-        """W: (B, R) beliefs over keyword rows ``rows`` (default all K) -> (B, Q) scores, higher is better."""
+    def scores(self, W: np.ndarray, rows: np.ndarray | None = None, rounds_left=None) -> np.ndarray:
+        """W: (B, R) beliefs over hypothesis rows ``rows`` (default all H) -> (B, Q) scores, higher
+        is better. rounds_left: (B,) rounds of the game left including the one being asked (only
+        horizon-aware criteria use it)."""
         raise NotImplementedError
 
     def _rows(self, M: np.ndarray, rows):
         return M if rows is None else M[rows]
 
-    def choose(self, W: np.ndarray, asked: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """W: (B, K); asked: (B, Q) bool. Returns (questions (B,), best scores (B,)).
+    def choose(self, W: np.ndarray, asked: np.ndarray, rounds_left=None) -> tuple[np.ndarray, np.ndarray]:
+        """W: (B, H); asked: (B, Q) bool; rounds_left: (B,) or None (= a whole game). Returns
+        (questions (B,), best scores (B,)).
 
         Already asked questions are excluded (a real answerer repeats its answer, so a repeat
         carries no information). Scores within SCORE_TIE of the best
@@ -103,7 +110,7 @@ class Policy:
             full = np.zeros(W.shape, dtype=np.float32)
             full[:, rows] = Wt
             Wt, rows = full, None
-        s = self.scores(Wt.astype(np.float32, copy=False), rows)
+        s = self.scores(Wt.astype(np.float32, copy=False), rows, rounds_left=rounds_left)
         s = np.where(np.atleast_2d(asked), -np.inf, s)
         best = s.max(axis=1, keepdims=True)
         q = np.argmax(s >= best - SCORE_TIE, axis=1)
@@ -147,7 +154,7 @@ class EntropyPolicy(Policy):
         """(K, Q) H2(L), built on first use (a walk that stays on the tree never needs it)."""
         return binary_entropy(self.L)
 
-    def scores(self, W, rows=None):
+    def scores(self, W, rows=None, rounds_left=None):
         if self.T == 1:
             return information_gain(W, self._rows(self.L, rows), self._rows(self.HL, rows))
         groups = self.groups if rows is None else keyword_groups(np.asarray(rows) % self.K, self.T)
@@ -160,7 +167,7 @@ class HardPolicy(Policy):
     def _likelihood(self, P):
         return (np.asarray(P) >= 0.5).astype(np.float32)
 
-    def scores(self, W, rows=None):
+    def scores(self, W, rows=None, rounds_left=None):
         return even_split_score(W, self._rows(self.L, rows))
 
 
@@ -171,14 +178,63 @@ class RandomPolicy(Policy):
         super().__init__(table, eps, seed, types)
         self.order_score = np.random.default_rng(seed).random(table.Q).astype(np.float32)
 
-    def scores(self, W, rows=None):
+    def scores(self, W, rows=None, rounds_left=None):
         return np.broadcast_to(self.order_score, (W.shape[0], self.order_score.size))
 
 
-POLICIES = {"entropy": EntropyPolicy, "hard": HardPolicy, "random": RandomPolicy}
+class HorizonPolicy(EntropyPolicy):
+    """Horizon-aware: information about the keyword plus ``kappa`` times the expected rise of the
+    probability that the keyword is among the n most probable, n = rounds left
+    (:func:`planner.gain.top_mass_gain`, over the ``candidates`` most probable keywords).
+
+    Early in a game the top-n mass barely moves and the information term decides; in the last
+    rounds a question that makes the top few candidates likelier can beat the one that removes
+    the most entropy. kappa converts probability mass into bits.
+    """
+
+    name = "horizon"
+
+    def __init__(self, table, eps: float = 1e-3, seed: int = 0, types=None, kappa: float = 2.0,
+                 candidates: int = 256):
+        super().__init__(table, eps, seed, types)
+        if not kappa >= 0:
+            raise ValueError(f"kappa must be >= 0, got {kappa}")
+        self.kappa, self.candidates = float(kappa), int(candidates)
+
+    def scores(self, W, rows=None, rounds_left=None):
+        ig = super().scores(W, rows)
+        if self.kappa == 0:
+            return ig
+        L = self._rows(self.L, rows)
+        rk = (np.arange(W.shape[1]) if rows is None else np.asarray(rows)) % self.K
+        groups = self.groups if rows is None else keyword_groups(rk, self.T)
+        n = np.full(W.shape[0], GAME_ROUNDS) if rounds_left is None else np.broadcast_to(rounds_left, (W.shape[0],))
+        out = np.array(ig, dtype=np.float64, copy=True)
+        for b in range(W.shape[0]):
+            wt = np.where(groups >= 0, W[b][np.maximum(groups, 0)], 0.0)      # (Kr, T)
+            wk = wt.sum(axis=1)
+            top = np.argsort(-wk, kind="stable")[:self.candidates]
+            top = top[wk[top] > 0]
+            if not len(top):
+                continue
+            g = groups[top]
+            num = sum(wt[top, t][:, None] * np.where(g[:, t:t + 1] >= 0, L[np.maximum(g[:, t], 0)], 0.0)
+                      for t in range(g.shape[1]))
+            m = num / wk[top][:, None]                                         # (M, Q) mixed P(yes)
+            out[b] += self.kappa * top_mass_gain(wk[top], m, int(max(1, n[b])))
+        return out
+
+
+POLICIES = {"entropy": EntropyPolicy, "hard": HardPolicy, "random": RandomPolicy, "horizon": HorizonPolicy}
 
 
 def make_policy(criterion: str, table, eps: float = 1e-3, seed: int = 0, types=None) -> Policy:
-    if criterion not in POLICIES:
+    """``criterion``: a POLICIES name, optionally with a parameter after a colon ("horizon:4")."""
+    name, _, arg = str(criterion).partition(":")
+    if name not in POLICIES:
         raise ValueError(f"unknown criterion {criterion!r}; choose from {sorted(POLICIES)}")
-    return POLICIES[criterion](table, eps=eps, seed=seed, types=types)
+    if arg:
+        if name != "horizon":
+            raise ValueError(f"criterion {name!r} takes no parameter (got {criterion!r})")
+        return HorizonPolicy(table, eps=eps, seed=seed, types=types, kappa=float(arg))
+    return POLICIES[name](table, eps=eps, seed=seed, types=types)

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from planner.belief import normalize
-from planner.policy import make_policy
+from planner.policy import GAME_ROUNDS, make_policy
 from planner.table import atomic_write
 
 LEAF = -1
@@ -108,7 +108,7 @@ class QuestionTree:
             for s in range(0, len(ids), self.batch_size):
                 sl = slice(s, s + self.batch_size)
                 Wb, ab, ib, mb = W[sl], asked[sl], ids[sl], after[sl]
-                qs, best = policy.choose(Wb, ab)
+                qs, best = policy.choose(Wb, ab, rounds_left=GAME_ROUNDS - depth)
                 ok = np.isfinite(best)                                   # every question asked: a leaf
                 Wb, ab, ib, mb, qs = Wb[ok], ab[ok], ib[ok], mb[ok], qs[ok]
                 if not len(qs):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from planner.matching import normalize
-from planner.policy import make_policy
+from planner.policy import GAME_ROUNDS, make_policy
 from planner.tree import LEAF
 
 
@@ -86,7 +86,8 @@ class Walker:
         if node is not None and self.tree.question_[node] != LEAF:
             return Move(int(self.tree.question_[node]), True)
         w = self.joint_belief(questions, answers, guesses)
-        q, _ = self.policy.choose(w[None, :], self.asked_mask(questions)[None, :])
+        q, _ = self.policy.choose(w[None, :], self.asked_mask(questions)[None, :],
+                                  rounds_left=np.array([GAME_ROUNDS - len(answers)]))
         return Move(int(q[0]), False)
 
     def next_guess(self, questions, answers, guesses) -> Move:

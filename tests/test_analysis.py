@@ -25,7 +25,7 @@ def test_answer_models():
         answer_matrix(t, answer_table=other)
 
 
-@pytest.mark.parametrize("criterion", ["entropy", "hard"])
+@pytest.mark.parametrize("criterion", ["entropy", "hard", "horizon:4"])
 def test_exact_analysis_agrees_with_monte_carlo(criterion):
     t = make_synthetic(150, 40, noise=0.1, seed=7, prior_skew=0.5)
     tree = QuestionTree(criterion=criterion, min_mass=2e-3).fit(t)

@@ -175,3 +175,45 @@ def test_single_type_is_the_plain_planner():
     b = QuestionTree(min_mass=1e-3).fit(table, types=single_type())
     np.testing.assert_array_equal(a.question_, b.question_)
     np.testing.assert_array_equal(a.guess_, b.guess_)
+
+
+# --- the horizon-aware criterion ---------------------------------------------------------------
+
+
+def test_top_mass_gain_matches_explicit_posteriors():
+    from planner.gain import top_mass_gain
+
+    rng = np.random.default_rng(5)
+    w = rng.random(9) ** 2; w /= w.sum()
+    m = rng.random((9, 4))
+    for n in (1, 3, 9, 20):
+        got = top_mass_gain(w, m, n)
+        for q in range(4):
+            exp = -np.sort(w)[::-1][:n].sum()
+            for lik in (m[:, q], 1 - m[:, q]):
+                pa = w @ lik
+                exp += pa * np.sort(w * lik / pa)[::-1][:n].sum()
+            assert got[q] == pytest.approx(max(exp, 0.0), abs=1e-12)
+    # hand case: (.5, .3, .2), n = 1: splitting off the leader adds .3 (yes: .5, no: .3), splitting off the last .2
+    # (yes: .5, no: .2), a question everyone answers alike nothing
+    w = np.array([0.5, 0.3, 0.2])
+    m = np.array([[1.0, 1.0, 0.5], [0.0, 1.0, 0.5], [0.0, 0.0, 0.5]])
+    assert top_mass_gain(w, m, 1).tolist() == pytest.approx([0.3, 0.2, 0.0])
+
+
+def test_horizon_criterion():
+    table, types = letter_table(K=32, Q_nat=16, seed=4)
+    for ty in (None, types):
+        ent = make_policy("entropy", table, types=ty)
+        w = ent.belief([0, 1, 2], [True, False, True], [])
+        np.testing.assert_allclose(make_policy("horizon:0", table, types=ty).scores(w[None].astype(np.float32)),
+                                   ent.scores(w[None].astype(np.float32)), atol=1e-6)
+        h = make_policy("horizon:4", table, types=ty)
+        s_late = h.scores(w[None].astype(np.float32), rounds_left=np.array([1]))
+        s_early = h.scores(w[None].astype(np.float32), rounds_left=np.array([20]))
+        assert (s_late >= ent.scores(w[None].astype(np.float32)) - 1e-6).all()
+        assert not np.allclose(s_late, s_early)
+    with pytest.raises(ValueError, match="takes no parameter"):
+        make_policy("entropy:3", table)
+    with pytest.raises(ValueError, match="kappa"):
+        make_policy("horizon:-1", table)

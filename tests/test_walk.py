@@ -14,7 +14,7 @@ def setup():
     return t, tree, Walker(t, tree), Walker(t, None)
 
 
-@pytest.mark.parametrize("criterion", ["entropy", "hard", "random"])
+@pytest.mark.parametrize("criterion", ["entropy", "hard", "random", "horizon:4"])
 def test_on_tree_and_online_choices_agree(criterion):
     t = make_synthetic(120, 30, noise=0.1, seed=9)
     tree = QuestionTree(criterion=criterion, min_mass=1e-3).fit(t)

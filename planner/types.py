@@ -162,3 +162,41 @@ def load_types(path, table=None) -> AnswererTypes:
         except TypesError as e:
             raise TypesError(f"{path}: {e}") from e
     return out
+
+
+TYPES_FILE = "types.npz"
+
+
+def table_types(table_dir, table, spec: str = "auto", weights: dict | None = None) -> AnswererTypes | None:
+    """The answerer types to plan with for a table directory.
+
+    spec: "auto" (``TABLE/types.npz`` when it exists, else None = the table alone), "none", or a
+    path to a types file. weights: {type name: weight} overriding the file's prior over types.
+    """
+    if spec == "none":
+        if weights:
+            raise TypesError("type weights given but types are off (--types none)")
+        return None
+    path = Path(table_dir) / TYPES_FILE if spec == "auto" else Path(spec)
+    if not path.exists():
+        if spec != "auto":
+            raise TypesError(f"{path}: file not found")
+        if weights:
+            raise TypesError(f"type weights given but {path} does not exist")
+        return None
+    types = load_types(path, table)
+    return types.with_weights(weights) if weights else types
+
+
+def parse_weights(items) -> dict:
+    """["exact=0.3", "llm=0.7"] -> {"exact": 0.3, "llm": 0.7}; errors name the bad item."""
+    out = {}
+    for it in items or []:
+        name, sep, val = str(it).partition("=")
+        try:
+            out[name] = float(val)
+        except ValueError:
+            sep = ""
+        if not sep or not name:
+            raise TypesError(f"type weight {it!r} is not NAME=NUMBER")
+    return out

@@ -24,7 +24,13 @@ def make_parser() -> argparse.ArgumentParser:
     g = p.add_mutually_exclusive_group()
     g.add_argument("--answer-table", help="answers drawn from this table's P")
     g.add_argument("--flip-noise", type=float, help="hardened table flipped with this probability")
+    g.add_argument("--answer-type", help="answers drawn from this answerer type's matrix (TABLE/types.npz)")
     p.add_argument("--baselines", action="store_true", help="also analyze hard-elimination and random-order trees")
+    p.add_argument("--types", default="auto", help="the tree's answerer types: auto (TABLE/types.npz if present), none, or a file")
+    p.add_argument("--type-weight", action="append", metavar="NAME=W", help="prior weight of an answerer type (as fitted)")
+    p.add_argument("--by-type", action="store_true",
+                   help="solve-within-20 against every answerer type and their prior-weighted mix, for this tree "
+                        "and for a single-type tree (the table alone) fitted with the same settings")
     p.add_argument("--horizon", type=int, default=40, help="rounds simulated for games leaving the tree (for E[T])")
     p.add_argument("--mc-games", type=int, default=2000)
     p.add_argument("--seed", type=int, default=0)
@@ -38,13 +44,22 @@ def main(args) -> dict:
     from planner.analysis import analyze, answer_matrix
     from planner.table import load_table
     from planner.tree import QuestionTree, load_tree
+    from planner.types import parse_weights, table_types
 
     table = load_table(args.table)
     tree = load_tree(args.tree, table=table)
-    A = answer_matrix(table, flip_noise=args.flip_noise,
-                      answer_table=load_table(args.answer_table) if args.answer_table else None)
+    types = table_types(args.table, table, args.types, parse_weights(args.type_weight))
+    if args.answer_type:
+        if types is None or args.answer_type not in types.names:
+            raise SystemExit(f"--answer-type {args.answer_type!r}: no such type in {args.table}/types.npz")
+        A = types.matrix(table, types.names.index(args.answer_type))
+    else:
+        A = answer_matrix(table, flip_noise=args.flip_noise,
+                          answer_table=load_table(args.answer_table) if args.answer_table else None)
     kw = dict(horizon=args.horizon, n_mc=args.mc_games, noise=args.flip_noise, seed=args.seed)
-    results = {"q20": analyze(tree, table, A, **kw)}
+    if args.by_type:
+        return by_type(tree, table, types, kw, args)
+    results = {"q20": analyze(tree, table, A, types=types, **kw)}
     if args.baselines:
         params = tree.get_params()
         for crit in ("hard", "random"):
@@ -52,8 +67,10 @@ def main(args) -> dict:
             results[crit] = analyze(base, table, A, **kw)
     main_res = results["q20"]
     out = {**main_res.summary(), "keywords": table.K, "questions": table.Q,
+           "types": tree.types_["names"], "type_prior": tree.types_["prior"],
            "answer_model": ("flip:%g" % args.flip_noise) if args.flip_noise is not None
-           else (f"table:{args.answer_table}" if args.answer_table else "table")}
+           else (f"table:{args.answer_table}" if args.answer_table else
+                 (f"type:{args.answer_type}" if args.answer_type else "table"))}
     if args.baselines:
         out["baselines"] = {k: v.summary() for k, v in results.items() if k != "q20"}
     csv = args.csv or (str(Path(args.plot) / "per_keyword.csv") if args.plot else None)
@@ -75,6 +92,37 @@ def main(args) -> dict:
             s = v.summary()
             print(f"{k:8s} {s['expected_turns']:9.2f} {s['solve_rate_20']:10.1%} {s['mean_round_solved']:9.2f} {s['off_tree_mass']:9.1%}")
         print(f"noisy-channel bound: {main_res.bound_turns:.2f} questions")
+    return out
+
+
+def by_type(tree, table, types, kw, args) -> dict:
+    """Solve-within-20 of this tree and of a single-type tree against each answerer type and the
+    mix (a game's answerer is one type throughout: the mix is the prior-weighted mean)."""
+    from planner.analysis import analyze
+    from planner.tree import QuestionTree
+
+    if types is None:
+        raise SystemExit("--by-type needs answerer types (TABLE/types.npz or --types FILE)")
+    trees = {"typed": (tree, types),
+             "single": (QuestionTree(**{**tree.get_params(), "progress": False}).fit(table), None)}
+    rows = {}
+    for name, (t, ty) in trees.items():
+        r = {}
+        for i, tn in enumerate(types.names):
+            a = analyze(t, table, types.matrix(table, i), types=ty, **kw)
+            r[tn] = {"solve_rate_20": a.solve_rate_20, "expected_turns": a.expected_turns,
+                     "mean_round_solved": a.mean_round_solved}
+        r["mix"] = {"solve_rate_20": float(sum(p * r[tn]["solve_rate_20"] for p, tn in zip(types.prior, types.names)))}
+        rows[name] = r
+    out = {"keywords": table.K, "questions": table.Q, "types": types.names, "type_prior": types.prior.tolist(),
+           "criterion": tree.criterion, "by_type": rows}
+    if args.json:
+        print(json.dumps(out))
+    else:
+        print(f"{table.K} keywords x {table.Q} questions; types {dict(zip(types.names, types.prior.round(3)))}")
+        print(f"{'planner':8s} " + " ".join(f"{n:>12s}" for n in [*types.names, "mix"]) + "   (solved within 20)")
+        for name, r in rows.items():
+            print(f"{name:8s} " + " ".join(f"{r[n]['solve_rate_20']:12.1%}" for n in [*types.names, "mix"]))
     return out
 
 

@@ -22,7 +22,10 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--depth", type=int, default=20, help="maximum depth (rounds)")
     p.add_argument("--min-mass", type=float, default=1e-4, help="prune nodes reached with lower probability")
     p.add_argument("--max-nodes", type=int, default=None)
-    p.add_argument("--criterion", default="entropy", choices=["entropy", "hard", "random"])
+    p.add_argument("--criterion", default="entropy",
+                   help="entropy | hard | random | horizon[:KAPPA] (planner.policy)")
+    p.add_argument("--types", default="auto", help="answerer types: auto (TABLE/types.npz if present), none, or a file")
+    p.add_argument("--type-weight", action="append", metavar="NAME=W", help="prior weight of an answerer type; repeatable")
     p.add_argument("--eps", type=float, default=1e-3, help="likelihood floor of the soft belief")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--mc-games", type=int, default=2000, help="Monte-Carlo games for mass leaving the tree")
@@ -34,14 +37,17 @@ def main(args) -> dict:
     from planner.analysis import analyze, answer_matrix
     from planner.table import load_table
     from planner.tree import QuestionTree
+    from planner.types import parse_weights, table_types
 
     table = load_table(args.table)
+    types = table_types(args.table, table, args.types, parse_weights(args.type_weight))
     tree = QuestionTree(criterion=args.criterion, max_depth=args.depth, min_mass=args.min_mass,
                         max_nodes=args.max_nodes, eps=args.eps, seed=args.seed, progress=not args.json)
-    tree.fit(table)
+    tree.fit(table, types=types)
     tree.save(args.out)
-    res = analyze(tree, table, answer_matrix(table), n_mc=args.mc_games, seed=args.seed)
+    res = analyze(tree, table, answer_matrix(table), n_mc=args.mc_games, seed=args.seed, types=types)
     out = {"nodes": tree.node_count_, "fit_seconds": round(tree.fit_seconds_, 3),
+           "types": tree.types_["names"], "type_prior": tree.types_["prior"],
            "max_depth_reached": int(tree.depth_.max()), "table_hash": table.hash,
            **{k: res.summary()[k] for k in ("expected_turns", "solve_rate_20", "mean_round_solved", "off_tree_mass", "bound_turns")}}
     if args.json:

@@ -217,3 +217,35 @@ def test_horizon_criterion():
         make_policy("entropy:3", table)
     with pytest.raises(ValueError, match="kappa"):
         make_policy("horizon:-1", table)
+
+
+def test_scripts_fit_and_analyze_by_type(tmp_path):
+    import sys
+    from pathlib import Path
+
+    from planner.table import save_table
+
+    root = Path(__file__).resolve().parents[1]
+    sys.path.insert(0, str(root / "scripts"))
+    import analyze as analyze_script
+    import fit_tree
+
+    table, types = letter_table(K=64, Q_nat=20, seed=7)
+    save_table(table, tmp_path / "t")
+    save_types(types, tmp_path / "t" / "types.npz")
+    out = fit_tree.main(fit_tree.make_parser().parse_args(
+        ["--table", str(tmp_path / "t"), "--out", str(tmp_path / "tree.npz"), "--min-mass", "1e-3", "--json",
+         "--mc-games", "200"]))
+    assert out["types"] == ["llm", "exact"]
+    res = analyze_script.main(analyze_script.make_parser().parse_args(
+        ["--tree", str(tmp_path / "tree.npz"), "--table", str(tmp_path / "t"), "--by-type", "--json", "--mc-games", "200"]))
+    typed, single = res["by_type"]["typed"], res["by_type"]["single"]
+    assert set(typed) == {"llm", "exact", "mix"}
+    # the single-type tree trusts the letter questions and is misled by an LLM answerer; the typed
+    # tree plans for both answerers and loses little against the exact one
+    assert typed["llm"]["solve_rate_20"] > single["llm"]["solve_rate_20"] + 0.1
+    assert typed["mix"]["solve_rate_20"] > single["mix"]["solve_rate_20"]
+    assert typed["mix"]["solve_rate_20"] == pytest.approx(0.5 * typed["llm"]["solve_rate_20"] + 0.5 * typed["exact"]["solve_rate_20"])
+    with pytest.raises(Exception, match="answerer types"):
+        analyze_script.main(analyze_script.make_parser().parse_args(
+            ["--tree", str(tmp_path / "tree.npz"), "--table", str(tmp_path / "t"), "--types", "none", "--json"]))

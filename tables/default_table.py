@@ -1,0 +1,149 @@
+"""The default table, built from committed data only: the learned prior over the things universe,
+the answer bank, the keyword embeddings and the measured letter-question rates.
+
+    table, types, report = build_default_table(n_keywords=5000)
+
+Steps (each reported in ``report``):
+
+1. things of the universe that have an embedding (tables/embeddings/<model>/);
+2. the pick-prior (tables/prior_model.py) on word statistics + embeddings, trained on the public
+   things outside the development hold-out; cross-validated on halves of them;
+3. the top ``n_keywords`` things by that prior (renormalized over the cut);
+4. natural questions: bank cells (calibrated, averaged over prompt styles) and the completion
+   model (tables/completion.py) fitted on every bank keyword, floored per question by the
+   disagreement of the bank's two prompt styles (tables/answer_table.py);
+5. spelling and alphabetical questions for the cut, softened by the measured LLM rates; an
+   ``exact`` answerer type answers them by code.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+LETTER_RATES = HERE / "example_measured" / "noise.json"   # Qwen-1.5B vs the knowledge features, per kind
+
+
+def letter_rates(path=LETTER_RATES) -> dict:
+    """{kind: (t1, t0)} pooled rates of an LLM answerer on spelling and alpha questions."""
+    by_kind = json.loads(Path(path).read_text())["by_kind"]
+    return {k: (float(by_kind[k]["pooled_T1"]), float(by_kind[k]["pooled_T0"])) for k in ("spelling", "alpha")}
+
+
+def learned_prior(things: pd.DataFrame, Z: np.ndarray, public, holdout, l2: float = 1e-2, seed: int = 0):
+    """(log prior (n,), report): PickModel on [word features, embeddings] of ``things``.
+
+    Positives: the public things outside ``holdout``. Report: halves CV of those, the ranks of the
+    hold-out things under the final model, and the hand prior's figures on the same rows.
+    """
+    from planner.matching import normalize
+    from tables.prior_model import PickModel, halves_cv, ranks, word_features
+    from tables.universe import read_concreteness
+
+    F = word_features(things, read_concreteness()).to_numpy(np.float64)
+    X = np.hstack([F, Z])
+    index = {}
+    for i, k in enumerate(things["keyword"]):
+        index.setdefault(normalize(k), i)
+    held = {normalize(k) for k in holdout}
+    pos = np.array(sorted({index[normalize(k)] for k in public if normalize(k) in index and normalize(k) not in held}))
+    hpos = np.array(sorted({index[normalize(k)] for k in holdout if normalize(k) in index}), dtype=np.int64)
+    cv = halves_cv(lambda: PickModel(l2=l2), X, pos, seed=seed)
+    y = np.zeros(len(things))
+    y[pos] = 1
+    model = PickModel(l2=l2).fit(X, y)
+    logp = model.log_prior(X)
+    r, r0 = ranks(logp), ranks(F[:, 0])
+    rep = {"things": int(len(things)), "positives": int(len(pos)), "cv_halves": cv,
+           "holdout_in_universe": int(len(hpos)),
+           "holdout_median_rank": float(np.median(r[hpos])) if len(hpos) else None,
+           "holdout_top1000": float((r[hpos] <= 1000).mean()) if len(hpos) else None,
+           "hand_prior_public_median_rank": float(np.median(r0[pos])),
+           "hand_prior_holdout_median_rank": float(np.median(r0[hpos])) if len(hpos) else None}
+    return logp, rep
+
+
+def build_default_table(n_keywords: int = 5000, *, bank_root=None, embeddings_dir=None, main_source=None,
+                        other_sources=None, exact_weight: float = 0.2, seed: int = 0, progress=print):
+    """(Table, AnswererTypes, report dict). See the module docstring."""
+    from planner.table import make_table
+    from tables import bank_sources as bs
+    from tables.answer_bank import load_bank
+    from tables.answer_table import (answerer_types, bank_cells, letter_columns, natural_columns,
+                                     question_floor)
+    from tables.completion import CompletionModel, cross_validate
+    from tables.embeddings import ROOT as EMB_ROOT, load_embeddings, universe_things
+    from tables.question_bank import question_bank
+
+    bank_root = Path(bank_root) if bank_root else bs.ROOT
+    main_source = main_source or bs.make_job(bs.MAIN, root=bank_root).source
+    other_sources = other_sources if other_sources is not None else [
+        s for s in bs.list_sources(bank_root) if s != main_source]
+    rep = {"n_keywords": n_keywords, "main_source": main_source, "other_sources": other_sources}
+
+    # 1. things with an embedding
+    names, Z = load_embeddings(Path(embeddings_dir) if embeddings_dir else EMB_ROOT / "qwen1.5b")
+    zrow = {k: i for i, k in enumerate(names)}
+    uni = pd.read_csv(bs.UNIVERSE, dtype=str, keep_default_na=False)
+    things = universe_things()
+    things = things[things["keyword"].isin(zrow)].reset_index(drop=True)
+    things = things.merge(uni[["keyword", "alts", "head_derived"]], on="keyword", how="left")
+    Zt = Z[[zrow[k] for k in things["keyword"]]]
+    progress(f"{len(things)} things with embeddings")
+
+    # 2-3. learned prior, cut
+    public = pd.read_csv(bs.PUBLIC, dtype=str, keep_default_na=False)["keyword"].tolist()
+    holdout = bs.read_holdout()
+    logp, rep["prior"] = learned_prior(things, Zt, public, holdout, seed=seed)
+    order = np.argsort(-logp, kind="stable")[:n_keywords]
+    cut = things.iloc[order].reset_index(drop=True)
+    Zc = Zt[order]
+    prior = np.exp(logp[order] - logp[order].max())
+    prior /= prior.sum()
+    rep["prior"]["cut_mass_of_universe"] = float(np.exp(logp[order]).sum())
+    progress(f"prior: {json.dumps(rep['prior'])}")
+
+    # 4. natural questions
+    nat = question_bank(kinds=("natural",))
+    qids = nat["id"].tolist()
+    banks = {s: load_bank(bank_root / s) for s in [main_source, *other_sources]}
+    cals = {s: bs.calibration(s, root=bank_root) for s in banks}
+    sources = [(banks[s], cals[s]) for s in banks]
+    main = banks[main_source]
+    train_kw = [k for k in main.keywords if k in zrow]
+    S, n = bank_cells(train_kw, qids, sources)
+    full = ~np.isnan(S).any(axis=1)
+    Xtr, Ytr = Z[[zrow[k] for k in np.array(train_kw)[full]]], S[full]
+    labels = (Ytr >= 0.5).astype(float)
+    cv = cross_validate(lambda: CompletionModel(), Xtr, Ytr, folds=5, seed=seed, groups=nat["topic"].to_numpy(),
+                        labels=labels)
+    rep["completion_cv"] = {"keywords_cv": int(len(Xtr)), **{k: cv[k] for k in ("model", "baseline")},
+                            "by_kind": cv["by_kind"]}
+    model = CompletionModel(seed=seed).fit(Xtr, Ytr)
+    if other_sources:
+        per = bs.agreement_by_question(main, banks[other_sources[0]])
+        floor = question_floor(per, qids, nat["topic"].tolist())
+        rep["floor"] = {"from": other_sources[0], "p10": float(np.percentile(floor, 10)),
+                        "p50": float(np.median(floor)), "p90": float(np.percentile(floor, 90))}
+    else:
+        raise ValueError("the softness floor needs a second bank source (a second prompt style)")
+    P_nat, origin = natural_columns(cut["keyword"].tolist(), qids, Zc, sources, model, floor)
+    rep["bank_cells_in_table"] = int(origin.sum())
+    progress(f"completion CV: {json.dumps(rep['completion_cv']['model'])}")
+
+    # 5. letters
+    lq, F_l, P_l = letter_columns(cut["keyword"].tolist(), prior, letter_rates())
+    P = np.hstack([P_nat, P_l])
+    questions = pd.concat([nat[["id", "text", "kind"]], lq], ignore_index=True)
+    alts = [[a for a in str(s).split("|") if a] for s in cut["alts"].fillna("")]
+    table = make_table(cut["keyword"].tolist(), P, prior=prior, alts=alts, categories=cut["category"].tolist(),
+                       questions=questions["text"].tolist(), kinds=questions["kind"].tolist(),
+                       meta={"built_by": "tables.default_table", "report": rep})
+    table.questions["id"] = questions["id"].tolist()
+    types = answerer_types(table, F_l, np.arange(len(nat), len(questions)), exact_weight=exact_weight,
+                           llm_weight=1 - exact_weight)
+    rep["questions"] = {k: int(v) for k, v in questions["kind"].value_counts().items()}
+    return table, types, rep

@@ -128,6 +128,12 @@ class Agent:
 
     def _walker(self, table):
         from planner.walk import Walker
+        types = None
+        try:
+            from planner.types import table_types
+            types = table_types(self.cfg.table, table) if self.cfg.table is not None else None
+        except Exception as e:  # noqa: BLE001 - bad types: plan with the table alone
+            log.error("answerer types unusable (%s: %s); planning with the table alone", type(e).__name__, e)
         tree = None
         if self.cfg.tree is None:
             log.warning("no tree configured; walking online")
@@ -135,9 +141,11 @@ class Agent:
             try:
                 from planner.tree import load_tree
                 tree = load_tree(self.cfg.tree, table)
+                tree.check_types(types)
             except Exception as e:  # noqa: BLE001 - a bad tree leaves the online walk
                 log.error("tree %s unusable (%s: %s); walking online", self.cfg.tree, type(e).__name__, e)
-        return Walker(table, tree)
+                tree = None
+        return Walker(table, tree, types=types)
 
     def answerer(self):
         if self._answerer is None:

@@ -29,6 +29,9 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--guesser", action="append", choices=["q20", "greedy", "hard", "random"], help="repeatable")
     p.add_argument("--answerer", action="append", help="exact | flip:E | table:DIR | llm[:MODEL_DIR] (our answerer: code, then the LLM) | "
                         "llm-only[:MODEL_DIR] (the LLM answers everything, letters included); repeatable")
+    p.add_argument("--answerer-prompt", default="sys_sub",
+                   help="prompt of the llm-only answerer (tables.prompts.PROMPTS; 'kaggle' was never used to build the bank)")
+    p.add_argument("--types", default="auto", help="answerer types of the guesser: auto (TABLE/types.npz if present), none, or a file")
     p.add_argument("--table", default=str(ROOT / "tables" / "example"))
     p.add_argument("--tree", help="q20's tree (default: TABLE/tree.npz if it fits, else fitted now)")
     p.add_argument("--min-mass", type=float, default=1e-5, help="min-mass of a tree fitted now")
@@ -107,21 +110,27 @@ def read_keywords(spec: str) -> list[tuple[str, list[str]]]:
     return out
 
 
-def make_answerer(spec: str, table):
-    from planner.evaluation import table_answerer
+def make_answerer(spec: str, table, types=None, prompt: str = "sys_sub"):
+    """An answerer for a spec. ``exact`` with answerer types: the exact (code) type's answers,
+    i.e. letter questions by code and every other question by the table, rounded to yes/no."""
+    from planner.evaluation import TableAnswerer, table_answerer
     from planner.table import load_table
     if spec == "llm" or spec.startswith("llm:"):
         from agent.harness import llm_answerer
         return llm_answerer(spec.split(":", 1)[1] if ":" in spec else None)
     if spec == "llm-only" or spec.startswith("llm-only:"):
         from agent.harness import llm_only_answerer
-        return llm_only_answerer(spec.split(":", 1)[1] if ":" in spec else None)
+        return llm_only_answerer(spec.split(":", 1)[1] if ":" in spec else None, prompt=prompt)
+    if spec == "exact" and types is not None and "exact" in types.names:
+        import numpy as np
+        A = types.matrix(table, types.names.index("exact"))
+        return TableAnswerer((A >= 0.5).astype(np.float32), "exact")
     return table_answerer(spec, table, load_table=load_table)
 
 
 def _chunk_play(table, guesser, spec, keywords, tree, kw, answerer=None):
     from planner.evaluation import play_games
-    return play_games(table, guesser, answerer or make_answerer(spec, table), keywords, tree=tree, **kw)
+    return play_games(table, guesser, answerer or make_answerer(spec, table, kw.get("types")), keywords, tree=tree, **kw)
 
 
 def main(args) -> dict:
@@ -135,13 +144,13 @@ def main(args) -> dict:
     sys.path.insert(0, str(ROOT / "scripts"))
     from play import load_game
     t0 = time.perf_counter()
-    table, tree = load_game(args.table, args.tree, min_mass=args.min_mass)
+    table, tree, types = load_game(args.table, args.tree, min_mass=args.min_mass, types=args.types)
     keywords = read_keywords(args.keywords)
     if args.sample and args.sample < len(keywords):
         import numpy as np
         pick = np.sort(np.random.default_rng(args.seed).choice(len(keywords), args.sample, replace=False))
         keywords = [keywords[i] for i in pick]
-    kw = dict(games_per_keyword=args.games_per_keyword, seed=args.seed)
+    kw = dict(games_per_keyword=args.games_per_keyword, seed=args.seed, types=types)
     frames = []
     if args.referee:
         if guessers != ["q20"]:
@@ -155,7 +164,7 @@ def main(args) -> dict:
         answerers = []
     for spec in answerers:
         parallel = args.jobs > 1 and not spec.startswith("llm")
-        answerer = None if parallel else make_answerer(spec, table)    # one model load, one answer memo
+        answerer = None if parallel else make_answerer(spec, table, types, args.answerer_prompt)  # one model load
         for g in guessers:
             t1 = time.perf_counter()
             if parallel:

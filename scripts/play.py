@@ -33,20 +33,25 @@ def make_parser() -> argparse.ArgumentParser:
     return p
 
 
-def load_game(table_dir, tree_path=None, min_mass=1e-4):
-    """(table, tree): the given tree, TABLE/tree.npz when it fits the table, else a fresh fit."""
+def load_game(table_dir, tree_path=None, min_mass=1e-4, types="auto"):
+    """(table, tree, types): the answerer types of the table dir (TABLE/types.npz, or None), and
+    the given tree, TABLE/tree.npz when it fits the table and types, else a fresh fit."""
     from planner.table import load_table
     from planner.tree import QuestionTree, TableMismatchError, load_tree
+    from planner.types import table_types
 
     table = load_table(table_dir)
+    ty = table_types(table_dir, table, types)
     path = Path(tree_path) if tree_path else Path(table_dir) / "tree.npz"
     if path.exists():
         try:
-            return table, load_tree(path, table=table)
+            tree = load_tree(path, table=table)
+            tree.check_types(ty)
+            return table, tree, ty
         except TableMismatchError:
             if tree_path:
                 raise
-    return table, QuestionTree(max_depth=20, min_mass=min_mass).fit(table)
+    return table, QuestionTree(max_depth=20, min_mass=min_mass).fit(table, types=ty), ty
 
 
 def ask(prompt: str, inp, out, choices=ANSWERS):
@@ -62,13 +67,13 @@ def ask(prompt: str, inp, out, choices=ANSWERS):
         out.write("  please answer y (yes), n (no) or ? (unsure)\n")
 
 
-def play(table, tree, inp, out, *, show=False, rounds=20, feedback=None) -> dict:
+def play(table, tree, inp, out, *, show=False, rounds=20, feedback=None, types=None) -> dict:
     """One game over the streams ``inp``/``out``. Returns the game record."""
     from planner.matching import GuessIndex
     from planner.session import Session
     from planner.walk import Walker
 
-    s = Session(Walker(table, tree))
+    s = Session(Walker(table, tree, types=types))
     out.write(f"Think of a thing or a place. I know {table.K} of them and have {rounds} rounds.\n")
     solved = None
     record_rounds = []
@@ -125,8 +130,8 @@ def append_feedback(path, record: dict) -> None:
 def main(args, inp=None, out=None) -> int:
     inp, out = inp or sys.stdin, out or sys.stdout
     try:
-        table, tree = load_game(args.table, args.tree)
-        play(table, tree, inp, out, show=args.show, rounds=args.rounds, feedback=args.feedback)
+        table, tree, types = load_game(args.table, args.tree)
+        play(table, tree, inp, out, show=args.show, rounds=args.rounds, feedback=args.feedback, types=types)
     except (KeyboardInterrupt, EOFError):
         out.write("\nBye.\n")
     return 0

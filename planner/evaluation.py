@@ -195,7 +195,15 @@ def play_games(table, guesser: str, answerer, keywords, *, tree=None, games_per_
         "keyword": [gm[0] for gm in games], "game": [gm[3] for gm in games],
         "in_universe": kidx >= 0, "answerable": answerable, "solved": ~np.isnan(solved), "round": solved,
         "guesses": ["|".join(g) for g in guesses], "rounds_played": [len(g) for g in guesses], "off_tree_moves": off_moves, "errors": errors, "seconds": secs,
+        "transcript": [transcript(texts, hq, ha, g) for hq, ha, g in zip(hist_q, hist_a, guesses)],
     })
+
+
+def transcript(texts, questions, answers, guesses) -> str:
+    """One game as text: ``1. Is it an animal? -> no; guess: hammer`` a round, rounds joined by " || "."""
+    ans = {True: "yes", False: "no", None: "?"}
+    return " || ".join(f"{r}. {texts[q]} -> {ans[a]}; guess: {g}"
+                       for r, (q, a, g) in enumerate(zip(questions, answers, guesses), 1))
 
 
 def summarize(df: pd.DataFrame, rounds: int = 20) -> dict:

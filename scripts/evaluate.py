@@ -42,6 +42,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=str(ROOT / "out" / "eval"))
     p.add_argument("--referee", action="store_true",
                    help="play q20 (the agent of agent/main.py) through the real kaggle-environments referee")
+    p.add_argument("--transcripts", action="store_true", help="keep each game's questions, answers and guesses in games.csv")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     return p
 
@@ -186,7 +187,8 @@ def main(args) -> dict:
     if len(rows) == 1:
         out.update({k: rows[0][k] for k in ("games", "solve_rate_20", "mean_round_solved", "outside_universe", "errors")})
     d = Path(args.out); d.mkdir(parents=True, exist_ok=True)
-    games.drop(columns=["wall_seconds"]).to_csv(d / "games.csv", index=False)
+    drop = ["wall_seconds"] + ([] if args.transcripts or "transcript" not in games else ["transcript"])
+    games.drop(columns=drop).to_csv(d / "games.csv", index=False)
     (d / "summary.json").write_text(json.dumps(out, indent=1))
     plot_game_curves(games, d / "solve_curve.png")
     if args.json:

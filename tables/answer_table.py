@@ -133,10 +133,13 @@ def letter_columns(names, prior, rates: dict, n_alpha: int = 255, min_count: int
 
 
 def answerer_types(table, F_letters, letter_cols, exact_weight: float = 0.2, llm_weight: float = 0.8):
-    """Two answerer types over ``table``: ``llm`` (the table itself) and ``exact`` (letter columns
-    answered by code: the exact features, clipped to [EXACT_EPS, 1 - EXACT_EPS])."""
+    """Two answerer types over ``table``: ``llm`` (the table itself) and ``exact``, a code answerer:
+    letter columns answered by code (the exact features) and every other question by the bank's
+    majority answer (the table rounded), all clipped to [EXACT_EPS, 1 - EXACT_EPS]."""
     from planner.types import AnswererType, AnswererTypes
 
-    vals = np.clip(np.asarray(F_letters, dtype=np.float32), EXACT_EPS, 1 - EXACT_EPS)
+    vals = (np.asarray(table.P) >= 0.5).astype(np.float32)
+    vals[:, np.asarray(letter_cols, dtype=np.int64)] = np.asarray(F_letters, dtype=np.float32)
+    vals = np.clip(vals, EXACT_EPS, 1 - EXACT_EPS)
     return AnswererTypes([AnswererType("llm", llm_weight),
-                          AnswererType("exact", exact_weight, np.asarray(letter_cols, dtype=np.int64), vals)])
+                          AnswererType("exact", exact_weight, np.arange(table.Q, dtype=np.int64), vals)])

@@ -69,4 +69,5 @@ def test_letter_columns_and_types():
     assert ty.names == ["llm", "exact"] and ty.prior.tolist() == pytest.approx([0.8, 0.2])
     ex = ty.matrix(t, 1)
     assert set(np.round(ex.ravel().astype(float), 6).tolist()) == {0.01, 0.99}
+    np.testing.assert_array_equal(ex[:, first_a] > 0.5, F[:, first_a] > 0.5)   # letters: the exact features
     np.testing.assert_array_equal(ty.matrix(t, 0), t.P)

@@ -1,0 +1,94 @@
+"""Build the default table (tables/default_table.py) from committed data: no LLM runs.
+
+    python scripts/build_default_table.py --out build/default [--n-keywords 5000]
+    python scripts/build_default_table.py --sweep 1000 2000 5000 10000 --json   # choose N by analysis
+
+Writes OUT/ (a planner table: keywords.csv, questions.csv, P.npy, meta.json), OUT/types.npz (the
+llm and exact answerer types) and OUT/report.json (prior CV, completion CV, floors, coverage).
+--sweep builds the table for each N, fits its tree and reports solve-within-20 at the table's
+own answer model beside the coverage of the public things and of the development hold-out.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def make_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--out", default="build/default")
+    p.add_argument("--n-keywords", type=int, default=5000, help="things kept, by the learned prior")
+    p.add_argument("--sweep", type=int, nargs="+", help="build and analyze these N instead (nothing saved)")
+    p.add_argument("--bank-root", default=None, help="answer bank root (default tables/answers)")
+    p.add_argument("--embeddings", default=None, help="embeddings source dir (default tables/embeddings/qwen1.5b)")
+    p.add_argument("--exact-weight", type=float, default=0.2, help="prior weight of the exact (code) answerer type")
+    p.add_argument("--min-mass", type=float, default=1e-4, help="--sweep: tree min-mass")
+    p.add_argument("--mc-games", type=int, default=1000, help="--sweep: Monte-Carlo games off the tree")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", action="store_true")
+    return p
+
+
+def coverage(table, words) -> dict:
+    """How many of ``words`` the table's referee rule accepts for some keyword."""
+    from planner.matching import GuessIndex
+
+    gi = GuessIndex(table.names, table.keywords["alts"])
+    hit = [bool(gi.matches(w)) for w in words]
+    return {"n": len(words), "covered": int(sum(hit)), "share": sum(hit) / max(1, len(words))}
+
+
+def main(args) -> dict:
+    import pandas as pd
+
+    from planner.table import save_table
+    from planner.types import TYPES_FILE, save_types
+    from tables import bank_sources as bs
+    from tables.default_table import build_default_table
+
+    log = (lambda m: None) if args.json else (lambda m: print(m, flush=True))
+    public = pd.read_csv(bs.PUBLIC, dtype=str, keep_default_na=False)["keyword"].tolist()
+    holdout = bs.read_holdout()
+    kw = dict(bank_root=args.bank_root, embeddings_dir=args.embeddings, exact_weight=args.exact_weight,
+              seed=args.seed, progress=log)
+    if args.sweep:
+        from planner.analysis import analyze
+        from planner.tree import QuestionTree
+
+        rows = []
+        for n in args.sweep:
+            t0 = time.perf_counter()
+            table, types, rep = build_default_table(n, **kw)
+            tree = QuestionTree(min_mass=args.min_mass).fit(table, types=types)
+            res = {}
+            for i, name in enumerate(types.names):
+                a = analyze(tree, table, types.matrix(table, i), types=types, n_mc=args.mc_games, seed=args.seed)
+                res[name] = {"solve_rate_20": a.solve_rate_20, "expected_turns": a.expected_turns}
+            rows.append({"n_keywords": table.K, "questions": table.Q, "nodes": tree.node_count_, "by_type": res,
+                         "public_coverage": coverage(table, public)["share"],
+                         "holdout_coverage": coverage(table, holdout)["share"],
+                         "seconds": round(time.perf_counter() - t0, 1)})
+            log(json.dumps(rows[-1]))
+        out = {"sweep": rows, "prior": rep["prior"], "completion_cv": rep["completion_cv"]}
+    else:
+        table, types, rep = build_default_table(args.n_keywords, **kw)
+        d = Path(args.out)
+        save_table(table, d)
+        save_types(types, d / TYPES_FILE)
+        rep["coverage"] = {"public": coverage(table, public), "holdout": coverage(table, holdout)}
+        (d / "report.json").write_text(json.dumps(rep, indent=1, default=float))
+        out = {"out": str(d), "K": table.K, "Q": table.Q, "hash": table.hash, **rep}
+    if args.json:
+        print(json.dumps(out, default=float))
+    else:
+        print(json.dumps({k: v for k, v in out.items() if k not in ("completion_cv",)}, indent=1, default=float))
+    return out
+
+
+if __name__ == "__main__":
+    main(make_parser().parse_args())

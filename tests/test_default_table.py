@@ -1,0 +1,68 @@
+"""tables/default_table.py + scripts/build_default_table.py end to end on fake committed data: a
+fake bank (two prompt styles, tests.test_scoring.FakeScorer) and random embeddings of 400 real
+universe things. No LLM; checks the plumbing, not the quality."""
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from planner.table import load_table
+from planner.tree import QuestionTree
+from planner.types import load_types
+from planner.walk import Walker
+from tables.answer_bank import BankJob
+from tables.embeddings import universe_things
+from tables.question_bank import question_bank
+from tables.scoring import ScorerSpec, run_job
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def fake_data(tmp_path_factory):
+    d = tmp_path_factory.mktemp("default")
+    public = pd.read_csv(ROOT / "tables" / "example" / "keywords.csv")["keyword"].tolist()
+    things = universe_things()
+    kws = list(dict.fromkeys(things["keyword"].head(300).tolist() +
+                             [k for k in public if k in set(things["keyword"])][:100]))
+    rng = np.random.default_rng(0)
+    emb = d / "emb"
+    (emb / "shards").mkdir(parents=True)
+    np.savez(emb / "basis.npz", id="fake")
+    np.savez(emb / "shards" / "00000-fake.npz", keywords=np.array(kws), Z=rng.normal(size=(len(kws), 16)).astype(np.float16),
+             version=1)
+    bank = d / "bank"
+    bank.mkdir()
+    bank_kw = pd.DataFrame({"keyword": kws[:60], "category": "", "prior": "", "origin": "prior"})
+    bank_kw.to_csv(bank / "keywords.csv", index=False)
+    nat = question_bank(kinds=("natural",))
+    for name, lim in (("qwen1.5b-qf_sub", 60), ("qwen1.5b-sys_sub", 30)):
+        spec = ScorerSpec(factory="tests.test_scoring:FakeScorer", name=name)
+        run_job(BankJob(spec, bank_kw.iloc[:lim], nat, root=bank, block_size=30), progress=False)
+    return d
+
+
+def test_build_default_table_script(fake_data, tmp_path):
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import build_default_table as script
+
+    out = script.main(script.make_parser().parse_args(
+        ["--out", str(tmp_path / "t"), "--n-keywords", "150", "--bank-root", str(fake_data / "bank"),
+         "--embeddings", str(fake_data / "emb"), "--json"]))
+    t = load_table(tmp_path / "t")
+    types = load_types(tmp_path / "t" / "types.npz", t)
+    assert t.K == 150 and types.names == ["llm", "exact"]
+    kinds = t.questions["kind"].value_counts()
+    assert kinds["natural"] == len(question_bank(kinds=("natural",))) and kinds["spelling"] > 20 and kinds["alpha"] >= 1
+    rep = json.loads((tmp_path / "t" / "report.json").read_text())
+    assert rep["completion_cv"]["keywords_cv"] == 60 and rep["prior"]["positives"] > 10
+    assert 0 < rep["floor"]["p50"] < 0.5 and rep["coverage"]["holdout"]["n"] == 100
+    assert out["K"] == 150
+    nat = (t.questions["kind"] == "natural").to_numpy()
+    assert np.all((t.P[:, nat] >= 0.0) & (t.P[:, nat] <= 1.0))
+    tree = QuestionTree(min_mass=1e-2).fit(t, types=types)
+    w = Walker(t, tree, types=types)
+    assert w.next_question([], [], []).on_tree

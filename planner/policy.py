@@ -7,7 +7,8 @@ the simulator all call the same :meth:`Policy.choose`, so their choices agree. R
     "hard"     hard elimination on the table rounded to 0/1, most even split (13th place)
     "random"   soft belief, questions in a fixed random order (seeded)
     "horizon"  "entropy" plus kappa x the expected rise of the top-n keyword mass, n = rounds left
-               ("horizon:K" sets kappa = K bits per unit of mass; default 2)
+               + 2^(c x rounds left) - 1 ("horizon:K[:C]" sets kappa = K bits per unit of mass,
+               default 2, and c = C bits per round, default 0)
 """
 from __future__ import annotations
 
@@ -195,11 +196,19 @@ class HorizonPolicy(EntropyPolicy):
     name = "horizon"
 
     def __init__(self, table, eps: float = 1e-3, seed: int = 0, types=None, kappa: float = 2.0,
-                 candidates: int = 256):
+                 bits_per_round: float = 0.0, candidates: int = 256):
         super().__init__(table, eps, seed, types)
         if not kappa >= 0:
             raise ValueError(f"kappa must be >= 0, got {kappa}")
-        self.kappa, self.candidates = float(kappa), int(candidates)
+        if not 0 <= bits_per_round <= 1:
+            raise ValueError(f"bits per round must be in [0, 1], got {bits_per_round}")
+        self.kappa, self.c, self.candidates = float(kappa), float(bits_per_round), int(candidates)
+
+    def top_n(self, rounds_left: int) -> int:
+        """Candidates the rounds left can still reach: one guess a round, plus 2^(c r) - 1 that
+        c bits of information a round can tell apart (c = 0: n = rounds left)."""
+        r = max(1, int(rounds_left))
+        return int(r + 2.0 ** (self.c * r) - 1)
 
     def scores(self, W, rows=None, rounds_left=None):
         ig = super().scores(W, rows)
@@ -221,7 +230,7 @@ class HorizonPolicy(EntropyPolicy):
             num = sum(wt[top, t][:, None] * np.where(g[:, t:t + 1] >= 0, L[np.maximum(g[:, t], 0)], 0.0)
                       for t in range(g.shape[1]))
             m = num / wk[top][:, None]                                         # (M, Q) mixed P(yes)
-            out[b] += self.kappa * top_mass_gain(wk[top], m, int(max(1, n[b])))
+            out[b] += self.kappa * top_mass_gain(wk[top], m, self.top_n(n[b]))
         return out
 
 
@@ -236,5 +245,6 @@ def make_policy(criterion: str, table, eps: float = 1e-3, seed: int = 0, types=N
     if arg:
         if name != "horizon":
             raise ValueError(f"criterion {name!r} takes no parameter (got {criterion!r})")
-        return HorizonPolicy(table, eps=eps, seed=seed, types=types, kappa=float(arg))
+        kappa, _, c = arg.partition(":")
+        return HorizonPolicy(table, eps=eps, seed=seed, types=types, kappa=float(kappa), bits_per_round=float(c or 0))
     return POLICIES[name](table, eps=eps, seed=seed, types=types)

@@ -23,7 +23,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--min-mass", type=float, default=1e-4, help="prune nodes reached with lower probability")
     p.add_argument("--max-nodes", type=int, default=None)
     p.add_argument("--criterion", default="entropy",
-                   help="entropy | hard | random | horizon[:KAPPA] (planner.policy)")
+                   help="entropy | hard | random | horizon[:KAPPA[:C]] (planner.policy)")
     p.add_argument("--types", default="auto", help="answerer types: auto (TABLE/types.npz if present), none, or a file")
     p.add_argument("--type-weight", action="append", metavar="NAME=W", help="prior weight of an answerer type; repeatable")
     p.add_argument("--eps", type=float, default=1e-3, help="likelihood floor of the soft belief")

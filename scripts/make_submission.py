@@ -7,8 +7,8 @@ Layout (unpacked to /kaggle_simulations/agent/ on Kaggle)::
 
     main.py                      agent/main.py: puts lib/ on sys.path, forwards to agent.core
     lib/agent/ lib/planner/      the project code the agent runs
-    lib/tables/llm.py            the LLM scorer (with tables/__init__.py)
-    data/table/  data/tree.npz   the runtime table and its tree (checked to match)
+    lib/tables/llm.py            the LLM scorer (with tables/__init__.py, tables/prompts.py)
+    data/table/  data/tree.npz   the runtime table (and its answerer types, types.npz) and its tree (checked to match)
     model/                       optional HF model directory (--model)
 
 The size is printed; a tarball (or its unpacked content) above --max-gb is refused, as the
@@ -36,8 +36,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 CODE = [("agent", "*.py"), ("planner", "*.py")]
-TABLES_CODE = ["tables/__init__.py", "tables/llm.py"]
-TABLE_FILES = ["keywords.csv", "questions.csv", "P.npy", "meta.json"]
+TABLES_CODE = ["tables/__init__.py", "tables/llm.py", "tables/prompts.py"]
+TABLE_FILES = ["keywords.csv", "questions.csv", "P.npy", "meta.json", "types.npz"]
 GB = 1e9
 
 
@@ -79,13 +79,15 @@ def members(table: Path, tree: Path | None, model: Path | None) -> list[tuple[Pa
 
 
 def check_inputs(table: Path, tree: Path | None) -> None:
-    """The table loads and the tree (if any) was fitted on it."""
+    """The table (and its answerer types, if any) loads and the tree (if any) was fitted on both."""
     from planner.table import load_table
     from planner.tree import load_tree
+    from planner.types import table_types
 
     t = load_table(table)
+    types = table_types(table, t)
     if tree is not None:
-        load_tree(tree, t)
+        load_tree(tree, t).check_types(types)
 
 
 def build(out: Path, files: list[tuple[Path, str]], max_bytes: float, compresslevel: int) -> int:

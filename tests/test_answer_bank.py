@@ -243,3 +243,28 @@ def test_script_extends_bank_with_smollm2(tmp_path):
     assert answer_bank.main(args) == 0
     b = load_bank(next(p.parent for p in tmp_path.glob("*/source.json")))
     assert b.keywords == ["banana", "hammer"] and len(b.qids) >= 300 and b.mask.all()
+
+
+def test_bank_report_runs_on_a_fake_bank(tmp_path, monkeypatch):
+    """scripts/bank_report.py on two fake sources over the real natural questions."""
+    import tables.bank_sources as bs
+    from tables.question_bank import question_bank
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import bank_report
+
+    nat = question_bank(kinds=("natural",)).iloc[:40]
+    pd.DataFrame({"keyword": KEYWORDS, "origin": ["prior"] * 5 + ["public"] * 2}).to_csv(tmp_path / "keywords.csv", index=False)
+    monkeypatch.setattr(bs, "SOURCES", {
+        "main": {"model": "m", "prompt": "qf_sub", "quantize": None, "limit": None, "kinds": ("natural",)},
+        "chat": {"model": "m", "prompt": "sys_sub", "quantize": None, "limit": 4, "kinds": ("natural",)}})
+    for preset in ("main", "chat"):
+        j = bs.make_job(preset, root=tmp_path)
+        j.questions = nat
+        j.spec = spec(name=j.source)
+        run_job(j, progress=False)
+    out = tmp_path / "report.md"
+    assert bank_report.main(bank_report.make_parser().parse_args(["--root", str(tmp_path), "--out", str(out)])) == 0
+    text = out.read_text()
+    assert "## Yes rate per question over the prior" in text and "## Cross-prompt agreement" in text
+    assert "m-qf_sub" in text and "| qid | text | topic | yes_rate |" in text

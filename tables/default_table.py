@@ -33,6 +33,18 @@ def letter_rates(path=LETTER_RATES) -> dict:
     return {k: (float(by_kind[k]["pooled_T1"]), float(by_kind[k]["pooled_T0"])) for k in ("spelling", "alpha")}
 
 
+def handshake_rate(qids, sources) -> float | None:
+    """Mean calibrated P(yes) of the bank's sources to the handshake question(s), or None if no
+    source scored them (then the table leaves the handshake out)."""
+    from tables.answer_table import bank_cells
+
+    vals = []
+    for bank, cal in sources:
+        S, n = bank_cells(bank.keywords, qids, [(bank, cal)])
+        vals += S[n > 0].tolist()
+    return float(np.mean(vals)) if vals else None
+
+
 def learned_prior(things: pd.DataFrame, Z: np.ndarray, public, holdout, l2: float = 1e-2, seed: int = 0):
     """(log prior (n,), report): PickModel on [word features, embeddings] of ``things``.
 
@@ -134,16 +146,23 @@ def build_default_table(n_keywords: int = 5000, *, bank_root=None, embeddings_di
     rep["bank_cells_in_table"] = int(origin.sum())
     progress(f"completion CV: {json.dumps(rep['completion_cv']['model'])}")
 
-    # 5. letters
+    # 5. letters, and the handshake where the bank measured what an LLM says to it
     lq, F_l, P_l = letter_columns(cut["keyword"].tolist(), prior, letter_rates())
-    P = np.hstack([P_nat, P_l])
-    questions = pd.concat([nat[["id", "text", "kind"]], lq], ignore_index=True)
+    hs = question_bank(kinds=("handshake",))
+    rate = handshake_rate(hs["id"].tolist(), sources)
+    rep["handshake_llm_yes"] = rate
+    if rate is None:
+        hs = hs.iloc[:0]
+    P_h = np.full((len(cut), len(hs)), rate if rate is not None else 0.5, dtype=np.float32)
+    P = np.hstack([P_nat, P_l, P_h])
+    questions = pd.concat([nat[["id", "text", "kind"]], lq, hs[["id", "text", "kind"]]], ignore_index=True)
     alts = [[a for a in str(s).split("|") if a] for s in cut["alts"].fillna("")]
     table = make_table(cut["keyword"].tolist(), P, prior=prior, alts=alts, categories=cut["category"].tolist(),
                        questions=questions["text"].tolist(), kinds=questions["kind"].tolist(),
                        meta={"built_by": "tables.default_table", "report": rep})
     table.questions["id"] = questions["id"].tolist()
-    types = answerer_types(table, F_l, np.arange(len(nat), len(questions)), exact_weight=exact_weight,
+    code = np.hstack([F_l, np.ones((len(cut), len(hs)), dtype=np.float32)])   # a code answerer: yes to the handshake
+    types = answerer_types(table, code, np.arange(len(nat), len(questions)), exact_weight=exact_weight,
                            llm_weight=1 - exact_weight)
     rep["questions"] = {k: int(v) for k, v in questions["kind"].value_counts().items()}
     return table, types, rep

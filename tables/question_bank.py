@@ -6,6 +6,9 @@ person would ask about a thing and most people would answer alike ("Is it made o
 The knowledge questions of the universe (``tables/universe/questions.csv``) join them as their
 own kinds: ``spelling`` and ``alpha`` (exact answerers answer them by code) and the ``category``
 questions listed in ``tables/questions/category.txt`` (those that measured well against an LLM).
+``tables/questions/protocol.csv`` holds the ``handshake`` question of the "Agent Alpha" protocol
+("Is it Agent Alpha?": a cooperating code answerer says yes, an LLM no); the planner asks it only
+when its gain says so.
 
 :func:`load_questions` reads and validates one file; :func:`question_bank` composes the bank.
 Errors name the file, the row (1-based, header = row 1) and the value.
@@ -20,9 +23,10 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent
 NATURAL = ROOT / "questions" / "natural.csv"
 CATEGORY_IDS = ROOT / "questions" / "category.txt"
+PROTOCOL = ROOT / "questions" / "protocol.csv"
 UNIVERSE_QUESTIONS = ROOT / "universe" / "questions.csv"
 
-KINDS = ("natural", "category", "spelling", "alpha", "place")
+KINDS = ("natural", "category", "spelling", "alpha", "place", "handshake")
 TOPICS = ("what", "food", "animal", "life", "material", "size", "where", "use", "parts", "look", "misc")
 
 
@@ -93,17 +97,24 @@ def read_id_list(path) -> list[str]:
     return out
 
 
-def question_bank(kinds=("natural", "category", "spelling", "alpha"), natural=NATURAL,
-                  universe_questions=UNIVERSE_QUESTIONS, category_ids=CATEGORY_IDS) -> pd.DataFrame:
+def question_bank(kinds=("natural", "category", "spelling", "alpha"), natural=None, universe_questions=None,
+                  category_ids=None, protocol=None) -> pd.DataFrame:
     """The bank's questions of ``kinds``, natural first, as one validated frame (id, text, kind, topic).
+    The files default to the module's NATURAL, UNIVERSE_QUESTIONS, CATEGORY_IDS and PROTOCOL.
 
     category: the universe questions whose ids ``category_ids`` lists (an id missing from the
     universe is an error naming it); spelling / alpha: all of the universe's.
     """
+    natural = natural or NATURAL
+    universe_questions = universe_questions or UNIVERSE_QUESTIONS
+    category_ids = category_ids or CATEGORY_IDS
+    protocol = protocol or PROTOCOL
     parts = []
     if "natural" in kinds:
         parts.append(load_questions(natural))
-    other = [k for k in kinds if k != "natural"]
+    if "handshake" in kinds:
+        parts.append(load_questions(protocol))
+    other = [k for k in kinds if k not in ("natural", "handshake")]
     if other:
         uq = load_questions(universe_questions)
         if "category" in other:

@@ -217,8 +217,6 @@ def test_status_counts_sources(tmp_path, monkeypatch):
     import tables.question_bank as qb
 
     monkeypatch.setattr(qb, "NATURAL", qfile)
-    monkeypatch.setattr(qb.question_bank, "__defaults__", (("natural", "category", "spelling", "alpha"), qfile,
-                                                           qb.UNIVERSE_QUESTIONS, qb.CATEGORY_IDS))
     main, second = bs.make_job("main", root=tmp_path), bs.make_job("chat", root=tmp_path)
     for j, name in ((main, main.source), (second, second.source)):
         j.spec = spec(name=name)

@@ -104,24 +104,25 @@ def keyword_information_gain(W: np.ndarray, L: np.ndarray, groups: np.ndarray,
     computed in keyword chunks of at most ``chunk`` (B x keywords x Q) elements. With one type
     this is :func:`information_gain`. Returns (B, Q), clipped at 0.
     """
-    W = np.atleast_2d(np.asarray(W, dtype=np.float64))
     Lf = np.asarray(L)
+    dt = np.result_type(np.asarray(W).dtype, Lf.dtype, np.float32)   # float32 in, float32 work
+    W = np.atleast_2d(np.asarray(W, dtype=dt))
     B, Q = W.shape[0], Lf.shape[1]
     if groups.shape[1] == 1 and (groups[:, 0] >= 0).all():
         return information_gain(W[:, groups[:, 0]], Lf[groups[:, 0]])
-    p_yes = np.clip(W @ Lf.astype(np.float64), 0.0, 1.0)           # (B, Q)
-    cond = np.zeros((B, Q))
+    p_yes = np.clip(W @ Lf.astype(dt, copy=False), 0.0, 1.0)        # (B, Q)
+    cond = np.zeros((B, Q), dtype=dt)
     step = max(1, chunk // max(1, B * Q))
     for s in range(0, len(groups), step):
         g = groups[s:s + step]                                      # (kc, T)
-        num = np.zeros((B, len(g), Q))
-        wk = np.zeros((B, len(g)))
+        num = np.zeros((B, len(g), Q), dtype=dt)
+        wk = np.zeros((B, len(g)), dtype=dt)
         for t in range(g.shape[1]):
             have = g[:, t] >= 0
             rows = g[have, t]
             wt = W[:, rows]                                         # (B, kh)
             wk[:, have] += wt
-            num[:, have] += wt[:, :, None] * Lf[rows].astype(np.float64)[None]
+            num[:, have] += wt[:, :, None] * Lf[rows].astype(dt, copy=False)[None]
         m = np.divide(num, wk[:, :, None], out=np.full_like(num, 0.5), where=wk[:, :, None] > 0)
         cond += np.einsum("bk,bkq->bq", wk, binary_entropy(m))
     return np.maximum(binary_entropy(p_yes) - cond, 0.0)

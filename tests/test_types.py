@@ -25,6 +25,9 @@ def test_keyword_gain_matches_naive_loop(T, K, Q, seed):
     rk = np.tile(np.arange(K), T)
     got = keyword_information_gain(W[None], L, keyword_groups(rk, T))[0]
     np.testing.assert_allclose(got, keyword_information_gain_naive(W, L, rk), atol=1e-12)
+    got32 = keyword_information_gain(W[None].astype(np.float32), L.astype(np.float32), keyword_groups(rk, T))[0]
+    assert got32.dtype == np.float32
+    np.testing.assert_allclose(got32, keyword_information_gain_naive(W, L, rk), atol=2e-5)   # the policy's dtype
     # a gathered subset of rows (some keywords lose a type's row), and a batch of two beliefs
     sub = np.sort(rng.choice(T * K, size=max(2, T * K - 3), replace=False))
     Ws = np.stack([W[sub] / W[sub].sum(), np.full(len(sub), 1 / len(sub))])

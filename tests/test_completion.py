@@ -95,3 +95,21 @@ def test_hand_cases_and_errors():
     with np.errstate(all="raise"):
         p = m.predict_proba(X)
     assert p.shape == Y.shape and ((p > 0) & (p < 1)).all()
+
+
+def test_kernel_completion_recovers_low_rank_and_matches_solve():
+    from tables.completion import KernelCompletion
+
+    X, Y = low_rank(n=200, F=32, Q=30)
+    res = cross_validate(lambda: KernelCompletion(), X, Y, folds=5)
+    assert res["model"]["auc_mean"] > 0.9
+    m = KernelCompletion(taus=(5.0,), alphas=(0.3,), calibrate_folds=0).fit(X[:50], Y[:50])
+    Xu = m.X_
+    Kx = np.exp(5.0 * (Xu @ Xu.T - 1))
+    T = logit(Y[:50])
+    dual = np.linalg.solve(Kx + 0.3 * np.eye(50), T - T.mean(0))
+    np.testing.assert_allclose(m.dual_, dual, atol=1e-8)
+    Xt = X[50:60] / np.linalg.norm(X[50:60], axis=1, keepdims=True)
+    np.testing.assert_allclose(m.decision_function(X[50:60]), np.exp(5.0 * (Xt @ Xu.T - 1)) @ dual + T.mean(0), atol=1e-8)
+    with pytest.raises(RuntimeError, match="not fitted"):
+        KernelCompletion().predict_proba(X)

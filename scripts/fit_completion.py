@@ -1,0 +1,95 @@
+"""How well the completion model predicts held-out keywords' answers (keyword-folded CV).
+
+    python scripts/fit_completion.py --cv --json
+
+Features: the keyword embeddings (tables/embeddings/<model>); targets: the bank's calibrated
+answers averaged over prompt styles (tables/answer_table.bank_cells), on the keywords every
+natural question was scored for. Prints auc_mean (per-question AUC against held-out keywords'
+hard answers, averaged over questions), auc_pooled, log_loss, ece, baseline_auc (the per-question
+base rate, pooled) and keywords_cv, plus per-kind figures; with a second prompt style in the bank,
+the three cross-prompt figures: the two prompts' agreement (equal yes rates), the main prompt's
+real cells ranking the other's answers (AUC), and the completion's out-of-fold predictions
+(trained on the main prompt only) ranking the other's answers (AUC), on the same cells.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def make_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--cv", action="store_true", help="cross-validate (the only mode)")
+    p.add_argument("--folds", type=int, default=5)
+    p.add_argument("--rank", type=int, default=None, help="reduced rank (question factors); default full")
+    p.add_argument("--bank-root", default=None)
+    p.add_argument("--embeddings", default=None, help="default tables/embeddings/qwen1.5b")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", action="store_true")
+    return p
+
+
+def main(args) -> dict:
+    import numpy as np
+
+    from tables import bank_sources as bs
+    from tables.answer_bank import load_bank
+    from tables.answer_table import bank_cells
+    from tables.completion import CompletionModel, cross_validate, score
+    from tables.embeddings import ROOT as EMB_ROOT, load_embeddings
+    from tables.noise import auc
+    from tables.question_bank import question_bank
+
+    root = Path(args.bank_root) if args.bank_root else bs.ROOT
+    main_name = bs.make_job(bs.MAIN, root=root).source
+    others = [s for s in bs.list_sources(root) if s != main_name]
+    nat = question_bank(kinds=("natural",))
+    qids = nat["id"].tolist()
+    names, Z = load_embeddings(Path(args.embeddings) if args.embeddings else EMB_ROOT / "qwen1.5b")
+    zrow = {k: i for i, k in enumerate(names)}
+    main = load_bank(root / main_name)
+    cal_main = bs.calibration(main_name, root=root)
+    kws = [k for k in main.keywords if k in zrow]
+    S_main, n_main = bank_cells(kws, qids, [(main, cal_main)])
+    full = ~np.isnan(S_main).any(axis=1)
+    kws = [k for k, f in zip(kws, full) if f]
+    X = Z[[zrow[k] for k in kws]]
+    sources = [(main, cal_main)] + [(load_bank(root / s), bs.calibration(s, root=root)) for s in others]
+    Y, _ = bank_cells(kws, qids, sources)                       # averaged over prompt styles where scored
+    labels = (S_main[full] >= 0.5).astype(float)                # held-out answers: the main prompt's
+    factory = lambda: CompletionModel(rank=args.rank, seed=args.seed)  # noqa: E731
+    res = cross_validate(factory, X, Y, folds=args.folds, seed=args.seed, groups=nat["topic"].to_numpy(), labels=labels)
+    out = {"keywords_cv": len(kws), "questions": len(qids), "main_source": main_name,
+           "calibrated": cal_main is not None, **res["model"], "baseline_auc": res["baseline"]["auc_pooled"],
+           "baseline": res["baseline"],
+           "by_kind": {k: {"auc_mean": v["model"]["auc_mean"], "ece": v["model"]["ece"]} for k, v in res["by_kind"].items()}}
+    if others:
+        other = load_bank(root / others[0])
+        cal_o = bs.calibration(others[0], root=root)
+        So, no = bank_cells(kws, qids, [(other, cal_o)])
+        m = no > 0
+        if m.any():
+            # completion trained on the main prompt alone, out of fold, against the other prompt's answers
+            res_main = cross_validate(factory, X, S_main[full], folds=args.folds, seed=args.seed)
+            yo = (So[m] >= 0.5).astype(int)
+            c = bs.compare_banks(main, other)
+            out["cross_prompt"] = {"other_source": others[0], "cells": int(m.sum()),
+                                   "agreement_equal_rate": c["agreement_equal_rate"],
+                                   "real_cells_auc": float(auc(S_main[full][m], yo)),
+                                   "completion_auc": float(auc(res_main["oof"][m], yo))}
+            rows = m.all(axis=1)                                # keywords the other prompt answered fully
+            if rows.sum() >= 2:
+                out["cross_prompt"]["completion_vs_other"] = score(res_main["oof"][rows], (So[rows] >= 0.5).astype(float))
+    if args.json:
+        print(json.dumps(out, default=float))
+    else:
+        print(json.dumps(out, indent=1, default=float))
+    return out
+
+
+if __name__ == "__main__":
+    main(make_parser().parse_args())

@@ -28,6 +28,10 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--rank", type=int, default=None, help="reduced rank (question factors); default full")
     p.add_argument("--bank-root", default=None)
     p.add_argument("--embeddings", default=None, help="default tables/embeddings/qwen1.5b")
+    p.add_argument("--model", default="ridge", choices=["ridge", "kernel"], help="tables.completion.MODELS")
+    p.add_argument("--knowledge", default="build/real",
+                   help="knowledge table (make universe) for the baseline on natural questions that have a "
+                        "knowledge twin (same text); skipped when absent")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true")
     return p
@@ -39,7 +43,7 @@ def main(args) -> dict:
     from tables import bank_sources as bs
     from tables.answer_bank import load_bank
     from tables.answer_table import bank_cells
-    from tables.completion import CompletionModel, cross_validate, score
+    from tables.completion import MODELS, cross_validate, score
     from tables.embeddings import ROOT as EMB_ROOT, load_embeddings
     from tables.noise import auc
     from tables.question_bank import question_bank
@@ -61,12 +65,15 @@ def main(args) -> dict:
     sources = [(main, cal_main)] + [(load_bank(root / s), bs.calibration(s, root=root)) for s in others]
     Y, _ = bank_cells(kws, qids, sources)                       # averaged over prompt styles where scored
     labels = (S_main[full] >= 0.5).astype(float)                # held-out answers: the main prompt's
-    factory = lambda: CompletionModel(rank=args.rank, seed=args.seed)  # noqa: E731
+    Model = MODELS[args.model]
+    factory = (lambda: Model(rank=args.rank, seed=args.seed)) if args.model == "ridge" else (lambda: Model(seed=args.seed))  # noqa: E731
     res = cross_validate(factory, X, Y, folds=args.folds, seed=args.seed, groups=nat["topic"].to_numpy(), labels=labels)
-    out = {"keywords_cv": len(kws), "questions": len(qids), "main_source": main_name,
+    out = {"model": args.model, "keywords_cv": len(kws), "questions": len(qids), "main_source": main_name,
            "calibrated": cal_main is not None, **res["model"], "baseline_auc": res["baseline"]["auc_pooled"],
            "baseline": res["baseline"],
            "by_kind": {k: {"auc_mean": v["model"]["auc_mean"], "ece": v["model"]["ece"]} for k, v in res["by_kind"].items()}}
+    if Path(args.knowledge, "P.npy").exists():
+        out["knowledge_baseline"] = knowledge_baseline(args.knowledge, kws, nat, res["oof"], labels)
     if others:
         other = load_bank(root / others[0])
         cal_o = bs.calibration(others[0], root=root)
@@ -89,6 +96,34 @@ def main(args) -> dict:
     else:
         print(json.dumps(out, indent=1, default=float))
     return out
+
+
+def knowledge_baseline(knowledge_dir, kws, nat, oof, labels) -> dict:
+    """On the natural questions whose text is a knowledge question too: mean per-question AUC of the
+    knowledge feature (the WordNet table, unsoftened) and of the completion's out-of-fold
+    predictions, against the same held-out answers and keywords."""
+    import numpy as np
+
+    from planner.table import load_table
+    from tables.completion import per_question_auc
+    from tables.noise import builder_noise, unsoften
+    from tables.question_bank import normalize_text
+
+    kt = load_table(knowledge_dir, mmap=True)
+    twin = {normalize_text(t): j for j, t in enumerate(kt.questions["text"])}
+    cols = [(i, twin[normalize_text(t)]) for i, t in enumerate(nat["text"]) if normalize_text(t) in twin]
+    rows = {k: i for i, k in enumerate(kt.names)}
+    have = [i for i, k in enumerate(kws) if k in rows]
+    if not cols or len(have) < 2:
+        return {"questions": 0}
+    nat_i, kt_j = map(list, zip(*cols))
+    P = np.asarray(kt.P[[rows[kws[i]] for i in have]])[:, kt_j]
+    e = builder_noise(kt)
+    F = np.clip(unsoften(P, e[kt_j]), 0, 1) if e is not None else P
+    y = labels[np.ix_(have, nat_i)]
+    return {"questions": len(cols), "keywords": len(have),
+            "knowledge_auc_mean": float(np.nanmean(per_question_auc(F, y))),
+            "completion_auc_mean": float(np.nanmean(per_question_auc(oof[np.ix_(have, nat_i)], y)))}
 
 
 if __name__ == "__main__":

@@ -28,6 +28,9 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--embeddings", default=None, help="embeddings source dir (default tables/embeddings/qwen1.5b)")
     p.add_argument("--exact-weight", type=float, default=0.2, help="prior weight of the exact (code) answerer type")
     p.add_argument("--min-mass", type=float, default=1e-4, help="--sweep: tree min-mass")
+    p.add_argument("--sweep-types", action="store_true",
+                   help="--sweep: plan with the answerer types (slower); default the table alone (the llm type)")
+    p.add_argument("--completion", default="kernel", choices=["ridge", "kernel"], help="completion model")
     p.add_argument("--mc-games", type=int, default=1000, help="--sweep: Monte-Carlo games off the tree")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true")
@@ -55,7 +58,7 @@ def main(args) -> dict:
     public = pd.read_csv(bs.PUBLIC, dtype=str, keep_default_na=False)["keyword"].tolist()
     holdout = bs.read_holdout()
     kw = dict(bank_root=args.bank_root, embeddings_dir=args.embeddings, exact_weight=args.exact_weight,
-              seed=args.seed, progress=log)
+              seed=args.seed, progress=log, completion=args.completion)
     if args.sweep:
         from planner.analysis import analyze
         from planner.tree import QuestionTree
@@ -64,10 +67,11 @@ def main(args) -> dict:
         for n in args.sweep:
             t0 = time.perf_counter()
             table, types, rep = build_default_table(n, **kw)
-            tree = QuestionTree(min_mass=args.min_mass).fit(table, types=types)
+            plan = types if args.sweep_types else None
+            tree = QuestionTree(min_mass=args.min_mass).fit(table, types=plan)
             res = {}
             for i, name in enumerate(types.names):
-                a = analyze(tree, table, types.matrix(table, i), types=types, n_mc=args.mc_games, seed=args.seed)
+                a = analyze(tree, table, types.matrix(table, i), types=plan, n_mc=args.mc_games, seed=args.seed)
                 res[name] = {"solve_rate_20": a.solve_rate_20, "expected_turns": a.expected_turns}
             rows.append({"n_keywords": table.K, "questions": table.Q, "nodes": tree.node_count_, "by_type": res,
                          "public_coverage": coverage(table, public)["share"],

@@ -79,14 +79,15 @@ def learned_prior(things: pd.DataFrame, Z: np.ndarray, public, holdout, l2: floa
 
 
 def build_default_table(n_keywords: int = 5000, *, bank_root=None, embeddings_dir=None, main_source=None,
-                        other_sources=None, exact_weight: float = 0.2, seed: int = 0, progress=print):
+                        other_sources=None, exact_weight: float = 0.2, completion: str = "kernel", seed: int = 0,
+                        progress=print):
     """(Table, AnswererTypes, report dict). See the module docstring."""
     from planner.table import make_table
     from tables import bank_sources as bs
     from tables.answer_bank import load_bank
     from tables.answer_table import (answerer_types, bank_cells, letter_columns, natural_columns,
                                      question_floor)
-    from tables.completion import CompletionModel, cross_validate
+    from tables.completion import MODELS, cross_validate
     from tables.embeddings import ROOT as EMB_ROOT, load_embeddings, universe_things
     from tables.question_bank import question_bank
 
@@ -130,11 +131,12 @@ def build_default_table(n_keywords: int = 5000, *, bank_root=None, embeddings_di
     full = ~np.isnan(S).any(axis=1)
     Xtr, Ytr = Z[[zrow[k] for k in np.array(train_kw)[full]]], S[full]
     labels = (Ytr >= 0.5).astype(float)
-    cv = cross_validate(lambda: CompletionModel(), Xtr, Ytr, folds=5, seed=seed, groups=nat["topic"].to_numpy(),
+    Model = MODELS[completion]
+    cv = cross_validate(lambda: Model(seed=seed), Xtr, Ytr, folds=5, seed=seed, groups=nat["topic"].to_numpy(),
                         labels=labels)
-    rep["completion_cv"] = {"keywords_cv": int(len(Xtr)), **{k: cv[k] for k in ("model", "baseline")},
-                            "by_kind": cv["by_kind"]}
-    model = CompletionModel(seed=seed).fit(Xtr, Ytr)
+    rep["completion_cv"] = {"model_name": completion, "keywords_cv": int(len(Xtr)),
+                            **{k: cv[k] for k in ("model", "baseline")}, "by_kind": cv["by_kind"]}
+    model = Model(seed=seed).fit(Xtr, Ytr)
     if other_sources:
         per = bs.agreement_by_question(main, banks[other_sources[0]])
         floor = question_floor(per, qids, nat["topic"].tolist())

@@ -51,6 +51,8 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--table", default=str(ROOT / "tables" / "example"), help="runtime table directory")
     p.add_argument("--tree", help="tree fitted on --table (default: none; the agent walks online)")
     p.add_argument("--model", help="HF model directory to ship as model/")
+    p.add_argument("--model-dtype", default=None, choices=["float16", "bfloat16"],
+                   help="ship the model's weights cast to this dtype (a converted copy beside --out)")
     p.add_argument("--max-gb", type=float, default=20.0, help="refuse tarballs (or contents) above this size")
     p.add_argument("--compresslevel", type=int, default=6)
     p.add_argument("--keyword", help="keyword of the verification game (default: first public keyword in the table)")
@@ -200,6 +202,9 @@ def main(args) -> dict:
     model = Path(args.model) if args.model else None
     out = Path(args.out)
     check_inputs(table, tree)
+    if model is not None and args.model_dtype:
+        from tables.llm import save_model_dtype
+        model = save_model_dtype(model, out.parent / f"{model.name}-{args.model_dtype}", args.model_dtype)
     files = members(table, tree, model)
     t0 = time.perf_counter()
     size = build(out, files, args.max_gb * GB, args.compresslevel)

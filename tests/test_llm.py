@@ -198,3 +198,17 @@ def test_scorer_errors(tmp_path):
         YesNoScorer(tmp_path, cache_mode="nope")
     with pytest.raises(FileNotFoundError, match="no config.json"):
         YesNoScorer(tmp_path)
+
+
+@pytest.mark.llm
+@needs_smol
+def test_save_model_dtype_float16_round_trip(tmp_path, scorer):
+    from tables.llm import YesNoScorer, save_model_dtype
+
+    out = save_model_dtype(SMOL, tmp_path / "half", "float16")
+    assert sum(f.stat().st_size for f in out.glob("*.safetensors")) < 0.6 * sum(
+        f.stat().st_size for f in SMOL.glob("*.safetensors"))
+    assert save_model_dtype(SMOL, out, "float16") == out          # cached: same source and dtype
+    half = YesNoScorer(out, prompt="sys_sub", batch_size=4, num_threads=2)   # float32 on the CPU
+    scorer.prompt, scorer.cache_mode = "sys_sub", "packed"
+    np.testing.assert_allclose(half.score("banana", QS), scorer.score("banana", QS), atol=0.05)

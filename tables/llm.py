@@ -190,7 +190,17 @@ def save_model_dtype(model_dir, out_dir, dtype: str = "float16") -> Path:
     stamp = f"{model_dir.resolve()} {dtype}\n"
     if (out_dir / "SOURCE_DTYPE.txt").exists() and (out_dir / "SOURCE_DTYPE.txt").read_text() == stamp:
         return out_dir
-    m = AutoModelForCausalLM.from_pretrained(model_dir, dtype=getattr(torch, dtype))
+    src = AutoModelForCausalLM.from_pretrained(model_dir, dtype=getattr(torch, dtype))
+    # a directory converted from GGUF keeps a quantization marker that refuses save_pretrained:
+    # copy the weights into a fresh model of the same config (as convert_gguf does)
+    config = copy.deepcopy(src.config)
+    if hasattr(config, "quantization_config"):
+        del config.quantization_config
+    m = AutoModelForCausalLM.from_config(config, dtype=getattr(torch, dtype))
+    m.load_state_dict(src.state_dict(), strict=False)
+    if getattr(m.config, "tie_word_embeddings", False):
+        m.tie_weights()
+    del src
     tmp = out_dir.with_name(out_dir.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     m.save_pretrained(tmp, safe_serialization=True)

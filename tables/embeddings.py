@@ -31,7 +31,7 @@ from tables.scoring import ScorerSpec, _scorer
 EMBED_VERSION = 1
 ROOT = Path(__file__).resolve().parent / "embeddings"
 TEMPLATE = "We are playing 20 Questions. The secret keyword is:"
-LAYERS = (12, 18, 24)
+LAYERS = (16, -1)   # a middle layer and the last; the last predicted the bank's answers best (tables/LLM.md)
 
 
 def embed_texts(keywords, template: str = TEMPLATE) -> list[str]:

@@ -21,11 +21,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 def make_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", default="models/qwen1.5b")
-    p.add_argument("--name", default=None, help="source name (default: the model dir's name)")
+    p.add_argument("--name", default=None, help="source name (default: the model dir's name, + -TEMPLATE unless 'keyword')")
     p.add_argument("--root", default=None, help="embeddings root (default tables/embeddings)")
     p.add_argument("--extra", default="tables/answers/keywords.csv",
                    help="keywords embedded first whatever their prior (the bank's, the hold-out's)")
     p.add_argument("--limit", type=int, default=None, help="embed only the top N things by prior (plus --extra)")
+    p.add_argument("--keywords", default=None, help="embed exactly this list (a CSV with a keyword column) instead")
+    p.add_argument("--template", default="keyword", help="tables.embeddings.TEMPLATES name")
     p.add_argument("--block-size", type=int, default=2000)
     p.add_argument("--dim", type=int, default=256)
     p.add_argument("--batch-size", type=int, default=256, help="keywords per forward pass")
@@ -64,10 +66,16 @@ def main(args) -> int:
     from tables.scoring import ScorerSpec, run_job
 
     root = Path(args.root) if args.root else ROOT
+    name = args.name or (Path(args.model).name + ("" if args.template == "keyword" else f"-{args.template}"))
     spec = ScorerSpec(model_dir=args.model, prompt="sys_sub", batch_size=args.batch_size, num_threads=args.threads,
-                      device=args.device, dtype=args.dtype, name=args.name)
+                      device=args.device, dtype=args.dtype, name=name)
     extra = [args.extra, "tables/holdout_public.csv"]
-    job = EmbedJob(spec, keyword_list(extra, args.limit), root=root, block_size=args.block_size, dim=args.dim)
+    if args.keywords:
+        import pandas as pd
+        kws = list(dict.fromkeys(pd.read_csv(args.keywords, dtype=str, keep_default_na=False)["keyword"]))
+    else:
+        kws = keyword_list(extra, args.limit)
+    job = EmbedJob(spec, kws, root=root, block_size=args.block_size, dim=args.dim, template=args.template)
     if args.status:
         names, Z = load_embeddings(job.source_dir) if job.basis_path.exists() else ([], None)
         print(json.dumps({"source": job.source, "keywords": len(names), "dim": None if Z is None else Z.shape[1],

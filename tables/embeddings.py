@@ -1,7 +1,7 @@
 """Keyword embeddings: how the answerer model represents each keyword, computed once and committed.
 
-One forward pass per keyword: a short template ending in the keyword (``TEMPLATE``), its prefix
-cached, hidden states at the keyword's last token from a few layers (``LAYERS``), concatenated.
+One forward pass per keyword: a short template (``TEMPLATES``) with the keyword, its prefix cached,
+hidden states at the template's last token from a few layers (``LAYERS``), concatenated.
 Raw states (3 x 1536 floats for Qwen-1.5B) are too big to commit for 50k keywords, so each is
 standardized and projected on a fixed PCA basis (``dim`` components) fitted once on a seeded
 sample of the keyword list; shards store the projections as float16.
@@ -30,17 +30,26 @@ from tables.scoring import ScorerSpec, _scorer
 
 EMBED_VERSION = 1
 ROOT = Path(__file__).resolve().parent / "embeddings"
-TEMPLATE = "We are playing 20 Questions. The secret keyword is:"
+TEMPLATES = {  # the hidden states are taken at the template's last token
+    "keyword": "We are playing 20 Questions. The secret keyword is: {k}",           # ends on the keyword
+    "kindof": "We are playing 20 Questions. The secret keyword is: {k}. It is a kind of",  # a category slot
+}
+TEMPLATE = "keyword"
 LAYERS = (16, -1)   # a middle layer and the last; the last predicted the bank's answers best (tables/LLM.md)
 
 
 def embed_texts(keywords, template: str = TEMPLATE) -> list[str]:
-    """The template + " keyword" per keyword, lower-cased (the keyword's last token ends the text).
+    """The template (a name in TEMPLATES) filled with each keyword, lower-cased.
 
     Lower case because the universe keeps each source's spelling: the Kaggle lists' Title Case
     ("Video Camera") would otherwise tell the prior model which keywords are public things.
+    "keyword" ends on the keyword (the cheapest: a keyword's own tokens are its whole suffix);
+    "kindof" ends on "It is a kind of", where the state predicts the keyword's category (+6
+    tokens a keyword, and better completion features in a probe on the bank).
     """
-    return [f"{template} {str(k).lower()}" for k in keywords]
+    if template not in TEMPLATES:
+        raise ValueError(f"unknown embedding template {template!r}; known: {sorted(TEMPLATES)}")
+    return [TEMPLATES[template].format(k=str(k).lower()) for k in keywords]
 
 
 def raw_states(scorer, keywords, layers=LAYERS, template: str = TEMPLATE) -> np.ndarray:

@@ -1,0 +1,118 @@
+"""Live games against an LLM answerer whose prompt never built the answer bank: docs/results_live.md.
+
+    python scripts/live_eval.py --table build/default [--old-table tables/example] [--prompt kaggle] \\
+        [--in-bank 40] [--holdout 40] [--seed 0] [--out out/live]
+
+Keywords: public things in the answer bank (``origin == public`` in tables/answers/keywords.csv),
+and things of the development hold-out (tables/holdout_public.csv, never in the bank), each a
+seeded sample. Answerer: the LLM alone (``llm-only``: it answers letter questions too) with
+``--prompt`` (default ``kaggle``, a starter-notebook wording the bank never used). Guessers: q20
+on each table given (its TABLE/tree.npz when it fits, else fitted now), on the SAME answers (one
+memo of the answerer's replies across tables). Writes OUT/games.csv (with transcripts),
+OUT/summary.json and the markdown page.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+
+def make_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--table", action="append", help="table dirs to play (default build/default and tables/example)")
+    p.add_argument("--model", default=str(ROOT / "models" / "qwen1.5b"))
+    p.add_argument("--prompt", default="kaggle", help="the answerer's prompt (tables.prompts.PROMPTS)")
+    p.add_argument("--in-bank", type=int, default=40, help="public things in the answer bank to play")
+    p.add_argument("--holdout", type=int, default=40, help="hold-out things to play")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default=str(ROOT / "out" / "live"))
+    p.add_argument("--page", default=str(ROOT / "docs" / "results_live.md"))
+    p.add_argument("--transcripts", type=int, default=3, help="games per group shown on the page")
+    return p
+
+
+def keyword_sets(n_bank: int, n_hold: int, seed: int) -> dict:
+    """{"in-bank public": [...], "hold-out": [...]}, seeded samples (keyword, alts=[])."""
+    import numpy as np
+    import pandas as pd
+
+    from tables import bank_sources as bs
+    from tables.answer_bank import list_sources, load_bank
+
+    kw = pd.read_csv(bs.ROOT / "keywords.csv", dtype=str, keep_default_na=False)
+    main = bs.make_job(bs.MAIN).source
+    scored = set(load_bank(bs.ROOT / main).keywords) if main in list_sources() else set()
+    pub = [k for k, o in zip(kw["keyword"], kw["origin"]) if o == "public" and k in scored]
+    hold = bs.read_holdout()
+    rng = np.random.default_rng(seed)
+    pick = lambda xs, n: sorted(rng.choice(xs, size=min(n, len(xs)), replace=False).tolist(), key=str.lower)  # noqa: E731
+    return {"in-bank public": [(k, []) for k in pick(pub, n_bank)], "hold-out": [(k, []) for k in pick(hold, n_hold)]}
+
+
+def main(args) -> dict:
+    import pandas as pd
+
+    from agent.harness import llm_only_answerer
+    from planner.evaluation import play_games, summarize
+    from play import load_game
+
+    tables = args.table or [str(ROOT / "build" / "default"), str(ROOT / "tables" / "example")]
+    sets = keyword_sets(args.in_bank, args.holdout, args.seed)
+    answerer = llm_only_answerer(args.model, prompt=args.prompt, num_threads=args.threads)
+    frames, rows = [], []
+    t0 = time.perf_counter()
+    for tdir in tables:
+        table, tree, types = load_game(tdir)
+        for name, kws in sets.items():
+            t1 = time.perf_counter()
+            df = play_games(table, "q20", answerer, kws, tree=tree, types=types, seed=args.seed)
+            df.insert(0, "keywords", name)
+            df.insert(0, "table", tdir)
+            frames.append(df)
+            rows.append({"table": tdir, "K": table.K, "Q": table.Q, "keywords": name, **summarize(df),
+                         "seconds": round(time.perf_counter() - t1, 1)})
+            print(json.dumps(rows[-1]), flush=True)
+    games = pd.concat(frames, ignore_index=True)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    games.to_csv(out / "games.csv", index=False)
+    summary = {"prompt": args.prompt, "model": str(args.model), "seed": args.seed, "results": rows,
+               "llm_answers": answerer.counts["llm"], "seconds": round(time.perf_counter() - t0, 1)}
+    (out / "summary.json").write_text(json.dumps(summary, indent=1))
+    write_page(Path(args.page), games, rows, args)
+    return summary
+
+
+def write_page(path: Path, games, rows, args) -> None:
+    lines = ["# Live games against an LLM answerer the bank never saw", "",
+             "Written by", "", "    " + " ".join(["python", "scripts/live_eval.py", *map(shlex.quote, sys.argv[1:])]), "",
+             f"Answerer: `{Path(args.model).name}` with the `{args.prompt}` prompt, answering every question itself "
+             "(letters included, no code, no table); the answer bank was built with other prompts. "
+             "Guesser: q20 on each table, every table on the same answers (one memo of the answerer's replies). "
+             f"Seed {args.seed}.", "",
+             "| table | keywords | games | solved <= 20 | mean winning round | outside universe | errors |",
+             "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| `{r['table']}` ({r['K']} x {r['Q']}) | {r['keywords']} | {r['games']} | {r['solve_rate_20']:.1%} | "
+                     f"{r['mean_round_solved']:.2f} | {r['outside_universe']:.1%} | {r['errors']} |")
+    lines += ["", "## Transcripts", ""]
+    for (tdir, name), df in games.groupby(["table", "keywords"], sort=False):
+        for _, g in df.head(args.transcripts).iterrows():
+            res = f"solved in round {int(g['round'])}" if g["solved"] else "not solved"
+            lines += [f"**{g['keyword']}** (`{tdir}`, {name}): {res}", ""]
+            lines += [f"    {t}" for t in str(g["transcript"]).split(" || ")] + [""]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main(make_parser().parse_args())

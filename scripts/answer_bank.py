@@ -35,6 +35,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", default=None, help="source name (default <model>[-int8]-<prompt>)")
     p.add_argument("--limit-keywords", type=int, default=None, help="score only the first N keywords of the list")
     p.add_argument("--kinds", nargs="+", default=None, help="question kinds (default: the preset's)")
+    p.add_argument("--limit-questions", type=int, default=None, help="score only the first N questions (quick runs)")
     p.add_argument("--block-size", type=int, default=20, help="keywords per shard (keep it: shard names depend on it)")
     p.add_argument("--batch-size", type=int, default=64, help="suffixes per forward pass")
     p.add_argument("--threads", type=int, default=2)
@@ -81,6 +82,8 @@ def main(args) -> int:
     job = bs.make_job(args.extend, root=root, model=args.model, prompt=args.prompt, quantize=args.quantize,
                       name=args.name, limit=args.limit_keywords, kinds=args.kinds, block_size=args.block_size,
                       batch_size=args.batch_size, threads=args.threads, device=args.device, dtype=args.dtype)
+    if args.limit_questions:
+        job.questions = job.questions.iloc[:args.limit_questions].reset_index(drop=True)
     summary = run_job(job, n_jobs=args.n_jobs, scheduler=args.scheduler, progress=not args.no_progress,
                       max_shards=args.max_shards, on_shard=_commit if args.commit else None)
     print(json.dumps(summary, indent=1))

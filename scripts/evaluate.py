@@ -25,7 +25,8 @@ sys.path.insert(0, str(ROOT))
 
 def make_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--keywords", required=True, help="file with one keyword per line, or 'public'")
+    p.add_argument("--keywords", required=True,
+                   help="file with one keyword per line, 'public' (the public things) or 'holdout' (the development hold-out)")
     p.add_argument("--guesser", action="append", choices=["q20", "greedy", "hard", "random"], help="repeatable")
     p.add_argument("--answerer", action="append", help="exact | flip:E | table:DIR | llm[:MODEL_DIR] (our answerer: code, then the LLM) | "
                         "llm-only[:MODEL_DIR] (the LLM answers everything, letters included); repeatable")
@@ -90,10 +91,14 @@ def referee_games(table_dir, tree, keywords, spec: str, seed: int):
 
 
 def read_keywords(spec: str) -> list[tuple[str, list[str]]]:
-    """(keyword, alts) pairs from a file, or the public list for 'public'."""
+    """(keyword, alts) pairs from a file, the public list for 'public', the development hold-out
+    (tables/holdout_public.csv: public things never in the answer bank) for 'holdout'."""
     if spec == "public":
         from tables.universe import kaggle_file, read_kaggle_keywords
         return [(kw, alts) for _, kw, alts in read_kaggle_keywords(kaggle_file())]
+    if spec == "holdout":
+        from tables.bank_sources import read_holdout
+        return [(kw, []) for kw in read_holdout()]
     path = Path(spec)
     if not path.exists():
         raise SystemExit(f"{path}: file not found")

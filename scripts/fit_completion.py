@@ -28,7 +28,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--rank", type=int, default=None, help="reduced rank (question factors); default full")
     p.add_argument("--bank-root", default=None)
     p.add_argument("--embeddings", default=None, help="default tables/embeddings/qwen1.5b")
-    p.add_argument("--model", default="ridge", choices=["ridge", "kernel"], help="tables.completion.MODELS")
+    p.add_argument("--model", default="kernel", choices=["ridge", "kernel"], help="tables.completion.MODELS (kernel: what the default table uses)")
     p.add_argument("--knowledge", default="build/real",
                    help="knowledge table (make universe) for the baseline on natural questions that have a "
                         "knowledge twin (same text); skipped when absent")

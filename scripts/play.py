@@ -18,14 +18,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-DEFAULT_TABLE = ROOT / "tables" / "example"
+DEFAULT_TABLE = ROOT / "build" / "default"     # `make default` builds it from committed data
 DEFAULT_FEEDBACK = ROOT / "out" / "feedback.jsonl"
 ANSWERS = {"y": True, "yes": True, "n": False, "no": False, "?": None, "u": None, "unsure": None}
 
 
 def make_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--table", default=str(DEFAULT_TABLE), help="table directory (default: the embedded example)")
+    p.add_argument("--table", default=str(DEFAULT_TABLE), help="table directory (default: build/default, the answer-model table; tables/example is the small knowledge table)")
     p.add_argument("--tree", help="fitted tree (default: TABLE/tree.npz, else fitted now)")
     p.add_argument("--show", action="store_true", help="show the top 5 candidates and the bits of each answer")
     p.add_argument("--feedback", default=str(DEFAULT_FEEDBACK), help="JSON-lines file that failed games go to")
@@ -129,6 +129,9 @@ def append_feedback(path, record: dict) -> None:
 
 def main(args, inp=None, out=None) -> int:
     inp, out = inp or sys.stdin, out or sys.stdout
+    if not Path(args.table).exists():
+        raise SystemExit(f"{args.table}: no table there; `make default` builds the default one "
+                         f"(or pass --table tables/example)")
     try:
         table, tree, types = load_game(args.table, args.tree)
         play(table, tree, inp, out, show=args.show, rounds=args.rounds, feedback=args.feedback, types=types)

@@ -43,14 +43,17 @@ def question_floor(per_question: pd.DataFrame, qids, topics, prior_cells: float 
     qids, topics: (Q,) the table's natural questions and their topics. A question's agreement
     is shrunk toward its topic's pooled agreement with ``prior_cells`` pseudo-cells (the pooled
     agreement of all questions for a topic nobody measured), then turned into an error rate by
-    :func:`disagreement_floor`, never below ``min_floor``.
+    :func:`disagreement_floor`, never below ``min_floor``. Raises ValueError when no question of
+    ``qids`` has a shared cell (softness comes from measurement, never from a constant).
     """
     pq = per_question.set_index("qid")
     qids, topics = list(qids), list(topics)
     cells = np.array([float(pq["cells"].get(q, 0.0)) for q in qids])
     agree = np.array([float(pq["agreement"].get(q, np.nan)) for q in qids])
     have = cells > 0
-    overall = float(np.average(agree[have], weights=cells[have])) if have.any() else 0.5
+    if not have.any():
+        raise ValueError(f"no cell of the {len(qids)} questions was scored by both sources: no measured floor")
+    overall = float(np.average(agree[have], weights=cells[have]))
     pooled = {}
     for t in set(topics):
         m = have & (np.array(topics) == t)

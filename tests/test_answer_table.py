@@ -23,6 +23,8 @@ def test_question_floor_shrinks_to_topic():
     assert e[2] == pytest.approx(disagreement_floor(pooled))        # unmeasured: its topic's pooled rate
     assert e[3] == pytest.approx(disagreement_floor(pooled))        # unknown topic: all questions pooled
     assert e[1] > e[0] and (e >= 0.01).all()
+    with pytest.raises(ValueError, match="no measured floor"):      # nothing shared: no made-up floor
+        question_floor(per.iloc[2:], ["a", "c"], ["x", "x"])
 
 
 def bank(name, kws, qids, L):

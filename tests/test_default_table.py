@@ -66,3 +66,45 @@ def test_build_default_table_script(fake_data, tmp_path):
     tree = QuestionTree(min_mass=1e-2).fit(t, types=types)
     w = Walker(t, tree, types=types)
     assert w.next_question([], [], []).on_tree
+
+
+def test_committed_default_table(tmp_path):
+    """The default table from the committed bank, calibration and embeddings (what `make default`
+    builds, cut small): it validates and round-trips with its types, holds the bank's calibrated
+    cells (within the softness floor) where the bank has them, and its typed tree saves, loads and
+    opens with a natural question (an LLM answers letter questions at chance)."""
+    from planner.table import save_table
+    from planner.tree import load_tree, save_tree
+    from planner.types import save_types
+    from tables import bank_sources as bs
+    from tables.answer_bank import load_bank
+    from tables.answer_table import bank_cells
+    from tables.default_table import build_default_table
+
+    table, types, rep = build_default_table(400, progress=lambda m: None)
+    save_table(table, tmp_path / "t")
+    save_types(types, tmp_path / "t" / "types.npz")
+    t = load_table(tmp_path / "t")
+    types = load_types(tmp_path / "t" / "types.npz", t)
+    assert t.K == 400 and t.hash == table.hash and types.names == ["llm", "exact"]
+    assert rep["bank_cells_in_table"] > 0 and rep["completion_cv"]["keywords_cv"] >= 100
+
+    main = rep["main_source"]
+    sources = [(load_bank(bs.ROOT / s), bs.calibration(s)) for s in [main, *rep["other_sources"]]]
+    nat = (t.questions["kind"] == "natural").to_numpy()
+    qids = t.questions["id"][nat].tolist()
+    names = t.names
+    S, n = bank_cells(names, qids, sources)
+    rows = np.flatnonzero((n > 0).all(axis=1))
+    assert len(rows) > 0, "no bank keyword in the top 400"
+    got, want = t.P[np.ix_(rows, np.flatnonzero(nat))], S[rows]
+    same = np.abs(got - want) < 1e-4
+    softened = (np.sign(got - 0.5) == np.sign(want - 0.5)) & (np.abs(got - 0.5) < np.abs(want - 0.5))
+    assert np.all(same | softened) and same.mean() > 0.3           # only the floor moves a bank cell
+
+    tree = QuestionTree(min_mass=1e-2).fit(t, types=types)
+    save_tree(tree, tmp_path / "tree.npz")
+    back = load_tree(tmp_path / "tree.npz", table=t)
+    back.check_types(types)
+    first = Walker(t, back, types=types).next_question([], [], [])
+    assert t.questions["kind"].iloc[first.index] == "natural", t.questions["text"].iloc[first.index]

@@ -241,6 +241,15 @@ class Bank:
     def cells(self) -> int:
         return int(self.mask.sum())
 
+    def select(self, qids) -> "Bank":
+        """This source on the questions ``qids`` only (in that order; unscored ones are NaN columns)."""
+        col = {q: j for j, q in enumerate(self.qids)}
+        L = np.full((len(self.keywords), len(qids)), np.nan, dtype=np.float32)
+        have = [i for i, q in enumerate(qids) if q in col]
+        L[:, have] = self.logit[:, [col[qids[i]] for i in have]]
+        keep = ~np.isnan(L).all(axis=1)
+        return Bank(self.source, [k for k, m in zip(self.keywords, keep) if m], list(qids), L[keep], self.spec)
+
     def frame(self) -> pd.DataFrame:
         """Long form: keyword, qid, logit for every scored cell."""
         k, q = np.nonzero(self.mask)

@@ -202,15 +202,19 @@ def yes_rate_by_question(bank, calibrate=None, keywords=None) -> pd.DataFrame:
 
 
 def status(root=None) -> dict:
-    """What the bank holds: the issue's headline figures plus a line per source."""
+    """What the bank holds: the issue's headline figures plus a line per source. The headline
+    (keywords, cells, cross-prompt agreement) counts natural questions only; ``per_source`` counts
+    every question a source scored (the handshake too)."""
     from tables.question_bank import question_bank
 
     root = _root(root)
     nat = question_bank(kinds=("natural",))
+    qids = nat["id"].tolist()
     main_name = make_job(MAIN, root=root).source if (root / "keywords.csv").exists() else None
-    banks = {s: load_bank(root / s) for s in list_sources(root)}
+    full = {s: load_bank(root / s) for s in list_sources(root)}
+    banks = {s: b.select(qids) for s, b in full.items()}
     per = {}
-    for s, b in banks.items():
+    for s, b in full.items():
         per[s] = {"keywords": len(b.keywords), "questions": len(b.qids), "cells": b.cells,
                   "yes_rate_raw": round(float((b.logit[b.mask] >= 0).mean()), 4) if b.cells else None,
                   "calibrated": (root / "calibration" / f"scores_{s}.csv").exists()}
@@ -219,8 +223,8 @@ def status(root=None) -> dict:
     second = make_job(SECOND, root=root).source if main_name else None
     out = {"questions_natural": int(len(nat)),
            "main_source": main_name,
-           "keywords": per.get(main_name, {}).get("keywords", 0),
-           "cells": per.get(main_name, {}).get("cells", 0),
+           "keywords": int(main.mask.all(axis=1).sum()) if main is not None else 0,
+           "cells": main.cells if main is not None else 0,
            "sources": len(banks),
            "cross_prompt_agreement": agreement.get(second, {}).get("agreement_equal_rate"),
            "agreement": agreement,

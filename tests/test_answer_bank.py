@@ -228,6 +228,14 @@ def test_status_counts_sources(tmp_path, monkeypatch):
     assert st["agreement"][second.source]["cells"] == 9
 
 
+def test_select_keeps_questions_in_order():
+    b = Bank("s", ["a", "b", "c"], ["q1", "q2", "hs"], np.array([[1, 2, 3], [4, 5, 6], [np.nan, np.nan, 9]], np.float32), {})
+    sel = b.select(["q2", "q1", "q9"])
+    assert sel.keywords == ["a", "b"] and sel.qids == ["q2", "q1", "q9"]    # "c" scored none of them
+    np.testing.assert_array_equal(sel.logit[:, :2], [[2, 1], [5, 4]])
+    assert np.isnan(sel.logit[:, 2]).all() and sel.cells == 4
+
+
 @pytest.mark.llm
 @pytest.mark.skipif(not (SMOL / "config.json").exists(), reason="models/smollm2 absent")
 def test_script_extends_bank_with_smollm2(tmp_path):

@@ -6,7 +6,9 @@
 Writes OUT/ (a planner table: keywords.csv, questions.csv, P.npy, meta.json), OUT/types.npz (the
 llm and exact answerer types) and OUT/report.json (prior CV, completion CV, floors, coverage).
 --sweep builds the table for each N, fits its tree and reports solve-within-20 at the table's
-own answer model beside the coverage of the public things and of the development hold-out.
+own answer model beside the coverage of the public things and of the development hold-out, and
+per answerer type ``holdout_est``: the mean over hold-out things of P(solved within 20) of their
+keyword in the table (0 outside it), the figure N is chosen by.
 """
 from __future__ import annotations
 
@@ -15,6 +17,8 @@ import json
 import sys
 import time
 from pathlib import Path
+
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -46,6 +50,17 @@ def coverage(table, words) -> dict:
     return {"n": len(words), "covered": int(sum(hit)), "share": sum(hit) / max(1, len(words))}
 
 
+def holdout_estimate(table, analysis, words) -> float:
+    """Mean over ``words`` of the exact analysis' P(solved within 20 | keyword) of the keyword the
+    referee would accept for it (0 for a word outside the table): the hold-out solve rate expected
+    at the table's own answer model, coverage included."""
+    from planner.matching import GuessIndex
+
+    gi = GuessIndex(table.names, table.keywords["alts"])
+    p = analysis.per_keyword["p_solved_20"].to_numpy()
+    return float(np.mean([max((p[i] for i in gi.matches(w)), default=0.0) for w in words]))
+
+
 def main(args) -> dict:
     import pandas as pd
 
@@ -72,7 +87,9 @@ def main(args) -> dict:
             res = {}
             for i, name in enumerate(types.names):
                 a = analyze(tree, table, types.matrix(table, i), types=plan, n_mc=args.mc_games, seed=args.seed)
-                res[name] = {"solve_rate_20": a.solve_rate_20, "expected_turns": a.expected_turns}
+                res[name] = {"solve_rate_20": a.solve_rate_20, "expected_turns": a.expected_turns,
+                             "public_est": holdout_estimate(table, a, public),
+                             "holdout_est": holdout_estimate(table, a, holdout)}
             rows.append({"n_keywords": table.K, "questions": table.Q, "nodes": tree.node_count_, "by_type": res,
                          "public_coverage": coverage(table, public)["share"],
                          "holdout_coverage": coverage(table, holdout)["share"],

@@ -68,6 +68,22 @@ def test_build_default_table_script(fake_data, tmp_path):
     assert w.next_question([], [], []).on_tree
 
 
+def test_sweep_reports_holdout_estimate(fake_data):
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import build_default_table as script
+
+    out = script.main(script.make_parser().parse_args(
+        ["--sweep", "100", "200", "--bank-root", str(fake_data / "bank"), "--embeddings", str(fake_data / "emb"),
+         "--min-mass", "1e-2", "--mc-games", "50", "--json"]))
+    rows = out["sweep"]
+    assert [r["n_keywords"] for r in rows] == [100, 200]
+    for r in rows:
+        for res in r["by_type"].values():
+            # a hold-out thing counts only where the table holds it, at most its coverage
+            assert 0.0 <= res["holdout_est"] <= r["holdout_coverage"] + 1e-9
+    assert rows[1]["holdout_coverage"] >= rows[0]["holdout_coverage"]
+
+
 def test_committed_default_table(tmp_path):
     """The default table from the committed bank, calibration and embeddings (what `make default`
     builds, cut small): it validates and round-trips with its types, holds the bank's calibrated

@@ -28,21 +28,23 @@ test-all: .venv $(SMOL)
 	$(PY) -m pytest -q tests
 
 # The default table (tables/default_table.py), built from committed data only (the answer bank, its
-# calibration, the keyword embeddings; no LLM runs, ~2 min): the top $(N_DEFAULT) things by the learned
+# calibration, the keyword embeddings; no LLM runs, ~10 s): the top $(N_DEFAULT) things by the learned
 # prior x the natural questions (bank cells + the completion model) + spelling/alphabetical questions,
-# with two answerer types (an LLM, an exact code answerer); then its tree, planned over both types.
+# with two answerer types (an LLM, an exact code answerer); then its tree, planned over both types
+# (~3 min, plus ~3 min of Monte-Carlo games for its printed solve rate). N: docs/default_table.md.
 DEFAULT   := build/default
-N_DEFAULT := 5000
+N_DEFAULT := 10000
 default: .venv
 	$(PY) scripts/build_default_table.py --out $(DEFAULT) --n-keywords $(N_DEFAULT)
-	$(PY) scripts/fit_tree.py --table $(DEFAULT) --out $(DEFAULT)/tree.npz --json
+	$(PY) scripts/fit_tree.py --table $(DEFAULT) --out $(DEFAULT)/tree.npz --min-mass 1e-3 --mc-games 50 --json
 
 # The main job on the embedded default: the default table and its tree, the exact analysis per
 # answerer type (the table as an LLM answerer, an exact code answerer, their mix) beside the
-# single-type tree, then games on the public things and the development hold-out against both.
+# single-type tree, then games on 100 public things and the 100 of the development hold-out against
+# both (~20 min in all on 2 cores).
 demo: default
-	$(PY) scripts/analyze.py --tree $(DEFAULT)/tree.npz --table $(DEFAULT) --by-type --mc-games 500
-	for kw in public holdout; do $(PY) scripts/evaluate.py --keywords $$kw --table $(DEFAULT) --tree $(DEFAULT)/tree.npz \
+	$(PY) scripts/analyze.py --tree $(DEFAULT)/tree.npz --table $(DEFAULT) --by-type --mc-games 60
+	for kw in public holdout; do $(PY) scripts/evaluate.py --keywords $$kw --sample 100 --table $(DEFAULT) --tree $(DEFAULT)/tree.npz \
 		--guesser q20 --answerer table:$(DEFAULT) --answerer exact --out $(DEMO)/eval-$$kw || exit 1; done
 
 # The 578-thing example table (knowledge questions; the tests' fixture): tree, analysis, games.

@@ -111,6 +111,8 @@ def test_evaluate_script(tmp_path, capsys):
     bad = tmp_path / "bad.txt"; bad.write_text("apple\n|alt\n")
     with pytest.raises(SystemExit, match=r"bad\.txt: line 2: empty keyword"):
         evaluate.read_keywords(str(bad))
+    held = evaluate.read_keywords("holdout")                       # the development hold-out, no header row
+    assert len(held) == 100 and "keyword" not in {k for k, _ in held}
 
 
 def test_evaluate_through_the_real_referee(tmp_path, capsys):

@@ -32,6 +32,8 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--prompt", default="kaggle", help="the answerer's prompt (tables.prompts.PROMPTS)")
     p.add_argument("--in-bank", type=int, default=40, help="public things in the answer bank to play")
     p.add_argument("--holdout", type=int, default=40, help="hold-out things to play")
+    p.add_argument("--holdout-only", action="store_true",
+                   help="play only the hold-out set (the same sample as a full run with these sizes and seed)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=str(ROOT / "out" / "live"))
@@ -67,6 +69,8 @@ def main(args) -> dict:
 
     tables = args.table or [str(ROOT / "build" / "default"), str(ROOT / "tables" / "example")]
     sets = keyword_sets(args.in_bank, args.holdout, args.seed)
+    if args.holdout_only:
+        sets = {k: v for k, v in sets.items() if k == "hold-out"}
     answerer = llm_only_answerer(args.model, prompt=args.prompt, num_threads=args.threads)
     frames, rows = [], []
     t0 = time.perf_counter()

@@ -90,7 +90,7 @@ def test_committed_default_table(tmp_path):
     cells (within the softness floor) where the bank has them, and its typed tree saves, loads and
     opens with a natural question (an LLM answers letter questions at chance)."""
     from planner.table import save_table
-    from planner.tree import load_tree, save_tree
+    from planner.tree import load_tree
     from planner.types import save_types
     from tables import bank_sources as bs
     from tables.answer_bank import load_bank
@@ -119,7 +119,7 @@ def test_committed_default_table(tmp_path):
     assert np.all(same | softened) and same.mean() > 0.3           # only the floor moves a bank cell
 
     tree = QuestionTree(min_mass=1e-2).fit(t, types=types)
-    save_tree(tree, tmp_path / "tree.npz")
+    tree.save(tmp_path / "tree.npz")
     back = load_tree(tmp_path / "tree.npz", table=t)
     back.check_types(types)
     first = Walker(t, back, types=types).next_question([], [], [])

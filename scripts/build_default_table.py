@@ -41,24 +41,26 @@ def make_parser() -> argparse.ArgumentParser:
     return p
 
 
-def coverage(table, words) -> dict:
-    """How many of ``words`` the table's referee rule accepts for some keyword."""
+def matched_rows(table, words) -> list[list[int]]:
+    """Per word, the table rows the referee's rule accepts it for (empty: outside the table)."""
     from planner.matching import GuessIndex
 
     gi = GuessIndex(table.names, table.keywords["alts"])
-    hit = [bool(gi.matches(w)) for w in words]
-    return {"n": len(words), "covered": int(sum(hit)), "share": sum(hit) / max(1, len(words))}
+    return [gi.matches(w) for w in words]
 
 
-def holdout_estimate(table, analysis, words) -> float:
-    """Mean over ``words`` of the exact analysis' P(solved within 20 | keyword) of the keyword the
-    referee would accept for it (0 for a word outside the table): the hold-out solve rate expected
-    at the table's own answer model, coverage included."""
-    from planner.matching import GuessIndex
+def coverage(rows) -> dict:
+    """How many words (``matched_rows`` output) the table accepts for some keyword."""
+    hit = [bool(r) for r in rows]
+    return {"n": len(rows), "covered": int(sum(hit)), "share": sum(hit) / max(1, len(rows))}
 
-    gi = GuessIndex(table.names, table.keywords["alts"])
+
+def holdout_estimate(analysis, rows) -> float:
+    """Mean over words (``matched_rows`` output) of the exact analysis' P(solved within 20 |
+    keyword) of the keyword the referee would accept (0 for a word outside the table): the
+    hold-out solve rate expected at the table's own answer model, coverage included."""
     p = analysis.per_keyword["p_solved_20"].to_numpy()
-    return float(np.mean([max((p[i] for i in gi.matches(w)), default=0.0) for w in words]))
+    return float(np.mean([max((p[i] for i in r), default=0.0) for r in rows]))
 
 
 def main(args) -> dict:
@@ -83,16 +85,17 @@ def main(args) -> dict:
             t0 = time.perf_counter()
             table, types, rep = build_default_table(n, **kw)
             plan = types if args.sweep_types else None
+            pub_rows, held_rows = matched_rows(table, public), matched_rows(table, holdout)
             tree = QuestionTree(min_mass=args.min_mass).fit(table, types=plan)
             res = {}
             for i, name in enumerate(types.names):
                 a = analyze(tree, table, types.matrix(table, i), types=plan, n_mc=args.mc_games, seed=args.seed)
                 res[name] = {"solve_rate_20": a.solve_rate_20, "expected_turns": a.expected_turns,
-                             "public_est": holdout_estimate(table, a, public),
-                             "holdout_est": holdout_estimate(table, a, holdout)}
+                             "public_est": holdout_estimate(a, pub_rows),
+                             "holdout_est": holdout_estimate(a, held_rows)}
             rows.append({"n_keywords": table.K, "questions": table.Q, "nodes": tree.node_count_, "by_type": res,
-                         "public_coverage": coverage(table, public)["share"],
-                         "holdout_coverage": coverage(table, holdout)["share"],
+                         "public_coverage": coverage(pub_rows)["share"],
+                         "holdout_coverage": coverage(held_rows)["share"],
                          "seconds": round(time.perf_counter() - t0, 1)})
             log(json.dumps(rows[-1]))
         out = {"sweep": rows, "prior": rep["prior"], "completion_cv": rep["completion_cv"]}
@@ -101,7 +104,8 @@ def main(args) -> dict:
         d = Path(args.out)
         save_table(table, d)
         save_types(types, d / TYPES_FILE)
-        rep["coverage"] = {"public": coverage(table, public), "holdout": coverage(table, holdout)}
+        rep["coverage"] = {"public": coverage(matched_rows(table, public)),
+                           "holdout": coverage(matched_rows(table, holdout))}
         (d / "report.json").write_text(json.dumps(rep, indent=1, default=float))
         out = {"out": str(d), "K": table.K, "Q": table.Q, "hash": table.hash, **rep}
     if args.json:

@@ -77,6 +77,12 @@ def learned_prior(things: pd.DataFrame, Z: np.ndarray, public, holdout, l2: floa
            "holdout_top1000": float((r[hpos] <= 1000).mean()) if len(hpos) else None,
            "hand_prior_public_median_rank": float(np.median(r0[pos])),
            "hand_prior_holdout_median_rank": float(np.median(r0[hpos])) if len(hpos) else None}
+    # what outranks the held-out things: the top of the prior outside the training positives
+    # (docs/default_table.md: most are things as pickable as the public ones, often near-synonyms)
+    top = np.argsort(-logp, kind="stable")[:1500]
+    unl = top[~np.isin(top, np.concatenate([pos, hpos]))]
+    rep["top1500"] = {"train_positives": int(np.isin(top, pos).sum()), "holdout": int(np.isin(top, hpos).sum()),
+                      "unlabeled": int(len(unl)), "first_unlabeled": things["keyword"].iloc[unl[:40]].tolist()}
     return logp, rep
 
 

@@ -59,6 +59,9 @@ def test_build_default_table_script(fake_data, tmp_path):
     assert kinds["natural"] == len(question_bank(kinds=("natural",))) and kinds["spelling"] > 20 and kinds["alpha"] >= 1
     rep = json.loads((tmp_path / "t" / "report.json").read_text())
     assert rep["completion_cv"]["keywords_cv"] == 60 and rep["prior"]["positives"] > 10
+    top = rep["prior"]["top1500"]
+    assert top["train_positives"] + top["holdout"] + top["unlabeled"] == min(1500, rep["prior"]["things"])
+    assert len(top["first_unlabeled"]) == min(40, top["unlabeled"])
     assert 0 < rep["floor"]["p50"] < 0.5 and rep["coverage"]["holdout"]["n"] == 100
     assert out["K"] == 150
     nat = (t.questions["kind"] == "natural").to_numpy()

@@ -33,7 +33,7 @@ test-all: .venv $(SMOL)
 # with two answerer types (an LLM, an exact code answerer); then its tree, planned over both types
 # (~3 min, plus ~3 min of Monte-Carlo games for its printed solve rate). N: docs/default_table.md.
 DEFAULT   := build/default
-N_DEFAULT := 10000
+N_DEFAULT := 12000
 default: .venv
 	$(PY) scripts/build_default_table.py --out $(DEFAULT) --n-keywords $(N_DEFAULT)
 	$(PY) scripts/fit_tree.py --table $(DEFAULT) --out $(DEFAULT)/tree.npz --min-mass 1e-3 --mc-games 50 --json

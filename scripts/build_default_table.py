@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 def make_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", default="build/default")
-    p.add_argument("--n-keywords", type=int, default=10000, help="things kept, by the learned prior (10000: chosen by --sweep, docs/default_table.md)")
+    p.add_argument("--n-keywords", type=int, default=12000, help="things kept, by the learned prior (12000: the smallest N whose top holds 95%% of the hold-out, docs/default_table.md)")
     p.add_argument("--sweep", type=int, nargs="+", help="build and analyze these N instead (nothing saved)")
     p.add_argument("--bank-root", default=None, help="answer bank root (default tables/answers)")
     p.add_argument("--embeddings", default=None, help="embeddings source dir (default tables/embeddings/qwen1.5b)")

@@ -1,7 +1,7 @@
 """The default table, built from committed data only: the learned prior over the things universe,
 the answer bank, the keyword embeddings and the measured letter-question rates.
 
-    table, types, report = build_default_table(n_keywords=10000)
+    table, types, report = build_default_table(n_keywords=12000)
 
 Steps (each reported in ``report``):
 
@@ -86,7 +86,7 @@ def learned_prior(things: pd.DataFrame, Z: np.ndarray, public, holdout, l2: floa
     return logp, rep
 
 
-def build_default_table(n_keywords: int = 10000, *, bank_root=None, embeddings_dir=None, main_source=None,
+def build_default_table(n_keywords: int = 12000, *, bank_root=None, embeddings_dir=None, main_source=None,
                         other_sources=None, exact_weight: float = 0.2, completion: str = "kernel", seed: int = 0,
                         progress=print):
     """(Table, AnswererTypes, report dict). See the module docstring."""

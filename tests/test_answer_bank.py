@@ -265,13 +265,15 @@ def test_bank_report_runs_on_a_fake_bank(tmp_path, monkeypatch):
     monkeypatch.setattr(bs, "SOURCES", {
         "main": {"model": "m", "prompt": "qf_sub", "quantize": None, "limit": None, "kinds": ("natural",)},
         "chat": {"model": "m", "prompt": "sys_sub", "quantize": None, "limit": 4, "kinds": ("natural",)}})
+    hs = question_bank(kinds=("handshake",))
     for preset in ("main", "chat"):
         j = bs.make_job(preset, root=tmp_path)
-        j.questions = nat
+        j.questions = pd.concat([nat, hs], ignore_index=True)   # the handshake is scored but never compared
         j.spec = spec(name=j.source)
         run_job(j, progress=False)
     out = tmp_path / "report.md"
     assert bank_report.main(bank_report.make_parser().parse_args(["--root", str(tmp_path), "--out", str(out)])) == 0
     text = out.read_text()
+    assert len(hs) == 1 and "160 shared cells over 4 keywords" in text   # 4 chat keywords x 40 natural questions
     assert "## Yes rate per question over the prior" in text and "## Cross-prompt agreement" in text
     assert "m-qf_sub" in text and "| qid | text | topic | yes_rate |" in text

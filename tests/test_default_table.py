@@ -118,7 +118,9 @@ def test_committed_default_table(tmp_path):
     assert len(rows) > 0, "no bank keyword in the top 400"
     got, want = t.P[np.ix_(rows, np.flatnonzero(nat))], S[rows]
     same = np.abs(got - want) < 1e-4
-    softened = (np.sign(got - 0.5) == np.sign(want - 0.5)) & (np.abs(got - 0.5) < np.abs(want - 0.5))
+    # the floor pulls a cell toward 0.5, never across it; a question the two prompt styles answer
+    # no better than chance has floor 0.5 (e.g. "Is it made of gold or silver?" at 60 keywords)
+    softened = ((got - 0.5) * (want - 0.5) >= 0) & (np.abs(got - 0.5) < np.abs(want - 0.5))
     assert np.all(same | softened) and same.mean() > 0.3           # only the floor moves a bank cell
 
     tree = QuestionTree(min_mass=1e-2).fit(t, types=types)

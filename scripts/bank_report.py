@@ -105,11 +105,11 @@ def main(args) -> int:
         if s == main.source:
             continue
         # natural questions only (the handshake is not a question two prompts should agree on)
-        m_nat, b = main.select(list(qs.index)), b.select(list(qs.index))
-        c = bs.compare_banks(m_nat, b)
+        m_nat, b_nat = main.select(list(qs.index)), b.select(list(qs.index))
+        c = bs.compare_banks(m_nat, b_nat)
         if not c.get("cells"):
             continue
-        per = bs.agreement_by_question(m_nat, b).assign(text=lambda d: d["qid"].map(qs["text"]),
+        per = bs.agreement_by_question(m_nat, b_nat).assign(text=lambda d: d["qid"].map(qs["text"]),
                                                        topic=lambda d: d["qid"].map(qs["topic"]))
         out += [f"## Cross-prompt agreement: `{main.source}` vs `{s}`", "",
                 f"{c['cells']} shared cells over {c['keywords']} keywords. Both sources answer yes on their top "

@@ -41,12 +41,13 @@ def make_parser() -> argparse.ArgumentParser:
     return p
 
 
-def matched_rows(table, words) -> list[list[int]]:
-    """Per word, the table rows the referee's rule accepts it for (empty: outside the table)."""
+def matched_rows(table, *word_lists) -> tuple[list[list[int]], ...]:
+    """Per word list, per word, the table rows the referee's rule accepts it for (empty: outside
+    the table); one referee index serves every list."""
     from planner.matching import GuessIndex
 
     gi = GuessIndex(table.names, table.keywords["alts"])
-    return [gi.matches(w) for w in words]
+    return tuple([gi.matches(w) for w in words] for words in word_lists)
 
 
 def coverage(rows) -> dict:
@@ -85,7 +86,7 @@ def main(args) -> dict:
             t0 = time.perf_counter()
             table, types, rep = build_default_table(n, **kw)
             plan = types if args.sweep_types else None
-            pub_rows, held_rows = matched_rows(table, public), matched_rows(table, holdout)
+            pub_rows, held_rows = matched_rows(table, public, holdout)
             tree = QuestionTree(min_mass=args.min_mass).fit(table, types=plan)
             res = {}
             for i, name in enumerate(types.names):
@@ -104,8 +105,8 @@ def main(args) -> dict:
         d = Path(args.out)
         save_table(table, d)
         save_types(types, d / TYPES_FILE)
-        rep["coverage"] = {"public": coverage(matched_rows(table, public)),
-                           "holdout": coverage(matched_rows(table, holdout))}
+        pub_rows, held_rows = matched_rows(table, public, holdout)
+        rep["coverage"] = {"public": coverage(pub_rows), "holdout": coverage(held_rows)}
         (d / "report.json").write_text(json.dumps(rep, indent=1, default=float))
         out = {"out": str(d), "K": table.K, "Q": table.Q, "hash": table.hash, **rep}
     if args.json:

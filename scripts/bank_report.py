@@ -73,7 +73,7 @@ def main(args) -> int:
         out += ["AUC per question kind (natural rows: their topic; `checkset`: the first set):", "",
                 _table(kt.reset_index().rename(columns={"index": "kind"})), ""]
 
-    banks = {s: load_bank(root / s) for s in bs.list_sources(root)}
+    banks = {s: load_bank(root / s) for s in bs.table_sources(root)}
     main = banks.get(st["main_source"])
     if main is None:
         Path(args.out).write_text("\n".join(out) + "\n")

@@ -50,7 +50,7 @@ def main(args) -> dict:
 
     root = Path(args.bank_root) if args.bank_root else bs.ROOT
     main_name = bs.make_job(bs.MAIN, root=root).source
-    others = [s for s in bs.list_sources(root) if s != main_name]
+    others = [s for s in bs.table_sources(root) if s != main_name]
     nat = question_bank(kinds=("natural",))
     qids = nat["id"].tolist()
     names, Z = load_embeddings(Path(args.embeddings) if args.embeddings else EMB_ROOT / "qwen1.5b")

@@ -135,14 +135,15 @@ def letter_columns(names, prior, rates: dict, n_alpha: int = 255, min_count: int
     return qs, F.astype(np.float32), P.astype(np.float32)
 
 
-def answerer_types(table, code_values, code_cols, exact_weight: float = 0.2, llm_weight: float = 0.8):
+def answerer_types(table, code_values, code_cols, exact_weight: float = 0.2, llm_weight: float = 0.8,
+                   majority=None):
     """Two answerer types over ``table``: ``llm`` (the table itself) and ``exact``, a code answerer:
     the columns ``code_cols`` answered by code (``code_values`` (K, n) 0/1: the letter features,
-    yes to the handshake) and every other question by the bank's majority answer (the table
-    rounded), all clipped to [EXACT_EPS, 1 - EXACT_EPS]."""
+    yes to the handshake) and every other question by the bank's majority answer (``majority``
+    (K, Q) bool, default the table rounded), all clipped to [EXACT_EPS, 1 - EXACT_EPS]."""
     from planner.types import AnswererType, AnswererTypes
 
-    vals = (np.asarray(table.P) >= 0.5).astype(np.float32)
+    vals = (np.asarray(table.P if majority is None else majority) >= 0.5).astype(np.float32)
     vals[:, np.asarray(code_cols, dtype=np.int64)] = np.asarray(code_values, dtype=np.float32)
     vals = np.clip(vals, EXACT_EPS, 1 - EXACT_EPS)
     return AnswererTypes([AnswererType("llm", llm_weight),

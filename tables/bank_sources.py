@@ -30,8 +30,26 @@ SOURCES = {
              "kinds": ("natural",)},
     "chat": {"model": "models/qwen1.5b", "prompt": "sys_sub", "quantize": None, "limit": 100,
              "kinds": ("natural",)},
+    # development answerers: a third prompt style (keyword and question in the user turn, no
+    # substitution) that never builds the table; tables/reliability.py measures against it how an
+    # unseen prompt answers the table's cells (natural questions) and the letter questions
+    "dev": {"model": "models/qwen1.5b", "prompt": "zs", "quantize": None, "limit": 20,
+            "kinds": ("natural",), "name": "qwen1.5b-zs-dev", "role": "dev"},
+    "dev_letters": {"model": "models/qwen1.5b", "prompt": "zs", "quantize": None, "limit": 10,
+                    "kinds": ("spelling", "alpha"), "name": "qwen1.5b-zs-dev-letters", "role": "dev"},
 }
 MAIN, SECOND = "main", "chat"
+
+
+def dev_sources() -> list[str]:
+    """Names of the development sources (never averaged into a table)."""
+    return [p["name"] for p in SOURCES.values() if p.get("role") == "dev"]
+
+
+def table_sources(root=None) -> list[str]:
+    """The bank's sources that build tables: every committed source but the development ones."""
+    dev = set(dev_sources())
+    return [s for s in list_sources(_root(root)) if s not in dev]
 
 
 def _root(root) -> Path:
@@ -92,7 +110,8 @@ def make_job(preset: str, root=None, model=None, prompt=None, quantize=None, nam
     pre = SOURCES[preset]
     quant = pre["quantize"] if quantize is None else (None if quantize == "none" else quantize)
     spec = ScorerSpec(model_dir=str(model or pre["model"]), prompt=prompt or pre["prompt"], quantize=quant,
-                      batch_size=batch_size, num_threads=threads, device=device, dtype=dtype, name=name)
+                      batch_size=batch_size, num_threads=threads, device=device, dtype=dtype,
+                      name=name or pre.get("name"))
     root = _root(root)
     keywords = read_bank_keywords(root / "keywords.csv")
     limit = pre["limit"] if limit is None else limit
@@ -219,6 +238,8 @@ def status(root=None) -> dict:
                   "yes_rate_raw": round(float((b.logit[b.mask] >= 0).mean()), 4) if b.cells else None,
                   "calibrated": (root / "calibration" / f"scores_{s}.csv").exists()}
     main = banks.get(main_name)
+    dev = set(dev_sources())
+    banks = {s: b for s, b in banks.items() if s not in dev}     # the headline counts table sources
     agreement = {s: compare_banks(main, b) for s, b in banks.items() if main is not None and s != main_name}
     second = make_job(SECOND, root=root).source if main_name else None
     out = {"questions_natural": int(len(nat)),

@@ -86,9 +86,55 @@ def learned_prior(things: pd.DataFrame, Z: np.ndarray, public, holdout, l2: floa
     return logp, rep
 
 
+def unseen_prompt(train_kw, Z, zrow, qids, sources, floor, Model, seed: int = 0, bank_root=None) -> dict | None:
+    """Maps from the table's natural cells to what a development prompt (never in the table) answers,
+    and its letter rates (tables/reliability.py). None when the bank has no ``dev`` source.
+
+    Bank cells: the dev keywords' cells averaged over ``sources`` and floored, as the table holds
+    them. Completion cells: the completion model refitted without the dev keywords, predicting
+    them, floored. Returns {"maps": (g_bank, g_comp), "letter_rates": {kind: ...} or None,
+    "report": {...}}.
+    """
+    from tables import bank_sources as bs
+    from tables.answer_bank import load_bank
+    from tables.answer_table import bank_cells
+    from tables.question_bank import question_bank
+    from tables.reliability import fit_unseen_map, hard_answers, letter_features, letter_rates_measured
+
+    root = Path(bank_root) if bank_root else bs.ROOT
+    have = set(bs.list_sources(root))
+    name, lname = bs.SOURCES["dev"]["name"], bs.SOURCES["dev_letters"]["name"]
+    if name not in have:
+        return None
+    dev = load_bank(root / name)
+    dkw = [k for k in dev.keywords if k in zrow]
+    A = hard_answers(dev, dkw, qids)
+    lo, hi = floor[None, :], 1 - floor[None, :]
+    S, _ = bank_cells(dkw, qids, sources)
+    g_bank, rep_bank = fit_unseen_map(np.clip(S, lo, hi), A)
+    held = set(dkw)
+    rest = [k for k in train_kw if k not in held]
+    S_rest, _ = bank_cells(rest, qids, sources)
+    full = ~np.isnan(S_rest).any(axis=1)
+    m = Model(seed=seed).fit(Z[[zrow[k] for k in np.array(rest)[full]]], S_rest[full])
+    pred = np.clip(m.predict_proba(Z[[zrow[k] for k in dkw]]), lo, hi)
+    g_comp, rep_comp = fit_unseen_map(pred, A)
+    out = {"maps": (g_bank, g_comp), "letter_rates": None,
+           "report": {"source": name, "prompt": bs.SOURCES["dev"]["prompt"], "keywords": len(dkw),
+                      "bank_cells": rep_bank, "completion_cells": rep_comp}}
+    if lname in have:
+        lb = load_bank(root / lname)
+        qb = question_bank(kinds=("spelling", "alpha")).set_index("id")
+        lq = [q for q in lb.qids if q in qb.index]
+        AL = hard_answers(lb, lb.keywords, lq)
+        out["letter_rates"] = letter_rates_measured(AL, letter_features(lb.keywords, lq), qb.loc[lq, "kind"].to_numpy())
+        out["report"]["letters"] = {"source": lname, "keywords": len(lb.keywords), **out["letter_rates"]}
+    return out
+
+
 def build_default_table(n_keywords: int = 12000, *, bank_root=None, embeddings_dir=None, main_source=None,
                         other_sources=None, exact_weight: float = 0.2, completion: str = "kernel", seed: int = 0,
-                        progress=print):
+                        unseen: bool = True, progress=print):
     """(Table, AnswererTypes, report dict). See the module docstring."""
     from planner.table import make_table
     from tables import bank_sources as bs
@@ -102,7 +148,7 @@ def build_default_table(n_keywords: int = 12000, *, bank_root=None, embeddings_d
     bank_root = Path(bank_root) if bank_root else bs.ROOT
     main_source = main_source or bs.make_job(bs.MAIN, root=bank_root).source
     other_sources = other_sources if other_sources is not None else [
-        s for s in bs.list_sources(bank_root) if s != main_source]
+        s for s in bs.table_sources(bank_root) if s != main_source]
     rep = {"n_keywords": n_keywords, "main_source": main_source, "other_sources": other_sources}
 
     # 1. things with an embedding
@@ -155,9 +201,24 @@ def build_default_table(n_keywords: int = 12000, *, bank_root=None, embeddings_d
     P_nat, origin = natural_columns(cut["keyword"].tolist(), qids, Zc, sources, model, floor)
     rep["bank_cells_in_table"] = int(origin.sum())
     progress(f"completion CV: {json.dumps(rep['completion_cv']['model'])}")
+    majority = P_nat >= 0.5                    # the bank's side of 0.5: what an exact answerer says
+
+    # 4b. what an answerer the table never saw says to those cells (a development prompt)
+    rates = letter_rates()
+    if unseen:
+        dev = unseen_prompt(train_kw, Z, zrow, qids, sources, floor, Model, seed, bank_root)
+        if dev is not None:
+            rep["unseen_prompt"] = dev["report"]
+            g_bank, g_comp = dev["maps"]
+            P_nat = np.clip(np.where(origin == 1, g_bank(P_nat), g_comp(P_nat)), floor[None, :],
+                            1 - floor[None, :]).astype(np.float32)
+            if dev["letter_rates"]:
+                rates = {k: (v["t1"], v["t0"]) for k, v in dev["letter_rates"].items()}
+            progress(f"unseen prompt: {json.dumps(rep['unseen_prompt'])}")
+    rep["letter_rates"] = rates
 
     # 5. letters, and the handshake where the bank measured what an LLM says to it
-    lq, F_l, P_l = letter_columns(cut["keyword"].tolist(), prior, letter_rates())
+    lq, F_l, P_l = letter_columns(cut["keyword"].tolist(), prior, rates)
     hs = question_bank(kinds=("handshake",))
     rate = handshake_rate(hs["id"].tolist(), sources)
     rep["handshake_llm_yes"] = rate
@@ -172,7 +233,8 @@ def build_default_table(n_keywords: int = 12000, *, bank_root=None, embeddings_d
                        meta={"built_by": "tables.default_table", "report": rep})
     table.questions["id"] = questions["id"].tolist()
     code = np.hstack([F_l, np.ones((len(cut), len(hs)), dtype=np.float32)])   # a code answerer: yes to the handshake
+    base = np.hstack([majority, np.zeros((len(cut), len(questions) - len(nat)), dtype=bool)])
     types = answerer_types(table, code, np.arange(len(nat), len(questions)), exact_weight=exact_weight,
-                           llm_weight=1 - exact_weight)
+                           llm_weight=1 - exact_weight, majority=base)
     rep["questions"] = {k: int(v) for k, v in questions["kind"].value_counts().items()}
     return table, types, rep

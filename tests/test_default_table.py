@@ -39,9 +39,11 @@ def fake_data(tmp_path_factory):
     bank_kw = pd.DataFrame({"keyword": kws[:60], "category": "", "prior": "", "origin": "prior"})
     bank_kw.to_csv(bank / "keywords.csv", index=False)
     nat = question_bank(kinds=("natural",))
-    for name, lim in (("qwen1.5b-qf_sub", 60), ("qwen1.5b-sys_sub", 30)):
+    letters = question_bank(kinds=("spelling", "alpha"))
+    for name, lim, qs in (("qwen1.5b-qf_sub", 60, nat), ("qwen1.5b-sys_sub", 30, nat),
+                          ("qwen1.5b-zs-dev", 20, nat), ("qwen1.5b-zs-dev-letters", 10, letters)):
         spec = ScorerSpec(factory="tests.test_scoring:FakeScorer", name=name)
-        run_job(BankJob(spec, bank_kw.iloc[:lim], nat, root=bank, block_size=30), progress=False)
+        run_job(BankJob(spec, bank_kw.iloc[:lim], qs, root=bank, block_size=30), progress=False)
     return d
 
 
@@ -63,6 +65,12 @@ def test_build_default_table_script(fake_data, tmp_path):
     assert top["train_positives"] + top["holdout"] + top["unlabeled"] == min(1500, rep["prior"]["things"])
     assert len(top["first_unlabeled"]) == min(40, top["unlabeled"])
     assert 0 < rep["floor"]["p50"] < 0.5 and rep["coverage"]["holdout"]["n"] == 100
+    # the development sources measure an unseen prompt; they never build the table
+    assert rep["other_sources"] == ["qwen1.5b-sys_sub"]
+    dev = rep["unseen_prompt"]
+    assert dev["keywords"] == 20 and dev["bank_cells"]["cells"] == 20 * len(question_bank(kinds=("natural",)))
+    assert set(dev["letters"]) >= {"spelling", "alpha"} and rep["letter_rates"]["spelling"] == [
+        dev["letters"]["spelling"]["t1"], dev["letters"]["spelling"]["t0"]]
     assert out["K"] == 150
     nat = (t.questions["kind"] == "natural").to_numpy()
     assert np.all((t.P[:, nat] >= 0.0) & (t.P[:, nat] <= 1.0))
@@ -117,6 +125,10 @@ def test_committed_default_table(tmp_path):
     rows = np.flatnonzero((n > 0).all(axis=1))
     assert len(rows) > 0, "no bank keyword in the top 400"
     got, want = t.P[np.ix_(rows, np.flatnonzero(nat))], S[rows]
+    dev = rep.get("unseen_prompt")
+    if dev:                      # bank cells pass through the measured map to an unseen prompt
+        from tables.noise import apply_platt
+        want = apply_platt(want, dev["bank_cells"]["a"], dev["bank_cells"]["b"])
     same = np.abs(got - want) < 1e-4
     # the floor pulls a cell toward 0.5, never across it; a question the two prompt styles answer
     # no better than chance has floor 0.5 (e.g. "Is it made of gold or silver?" at 60 keywords)

@@ -86,8 +86,12 @@ real: .venv $(QWEN)
 
 # The answer bank (tables/answers/, committed): Qwen-1.5B answers every natural question for the bank's
 # keywords (main: question-first qf_sub, all keywords; chat: sys_sub, the first 100), each 20-keyword
-# shard committed as it lands; re-running resumes. ~6.5 h + ~2.5 h on 2 cores (fp32).
+# shard committed as it lands; re-running resumes. ~6.5 h + ~2.5 h on 2 cores (fp32). The development
+# answerer (zs prompt: 20 keywords natural, 10 keywords letters; never in a table) measures how an unseen
+# prompt answers the table (tables/reliability.py); ~1 h.
 bank: .venv $(QWEN)
+	$(PY) scripts/answer_bank.py --extend dev --commit
+	$(PY) scripts/answer_bank.py --extend dev_letters --commit
 	$(PY) scripts/answer_bank.py --extend main --commit
 	$(PY) scripts/answer_bank.py --extend chat --commit
 	$(PY) scripts/answer_bank.py --status

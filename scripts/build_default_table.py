@@ -36,6 +36,10 @@ def make_parser() -> argparse.ArgumentParser:
                    help="--sweep: plan with the answerer types (slower); default the table alone (the llm type)")
     p.add_argument("--completion", default="kernel", choices=["ridge", "kernel"], help="completion model")
     p.add_argument("--mc-games", type=int, default=1000, help="--sweep: Monte-Carlo games off the tree")
+    p.add_argument("--truthful-weight", type=float, default=0.0,
+                   help="prior weight of a third answerer type: the bank's calibrated cells before the unseen-prompt map")
+    p.add_argument("--no-unseen-map", action="store_true",
+                   help="keep the bank prompts' own answers: no map to the development prompt (tables/reliability.py)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true")
     return p
@@ -76,7 +80,8 @@ def main(args) -> dict:
     public = pd.read_csv(bs.PUBLIC, dtype=str, keep_default_na=False)["keyword"].tolist()
     holdout = bs.read_holdout()
     kw = dict(bank_root=args.bank_root, embeddings_dir=args.embeddings, exact_weight=args.exact_weight,
-              seed=args.seed, progress=log, completion=args.completion)
+              seed=args.seed, progress=log, completion=args.completion, unseen=not args.no_unseen_map,
+              truthful_weight=args.truthful_weight)
     if args.sweep:
         from planner.analysis import analyze
         from planner.tree import QuestionTree

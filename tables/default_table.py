@@ -122,8 +122,8 @@ def unseen_prompt(train_kw, Z, zrow, qids, sources, floor, Model, seed: int = 0,
     out = {"maps": (g_bank, g_comp), "letter_rates": None,
            "report": {"source": name, "prompt": bs.SOURCES["dev"]["prompt"], "keywords": len(dkw),
                       "bank_cells": rep_bank, "completion_cells": rep_comp}}
-    if lname in have:
-        lb = load_bank(root / lname)
+    lb = load_bank(root / lname) if lname in have else None
+    if lb is not None and lb.cells:
         qb = question_bank(kinds=("spelling", "alpha")).set_index("id")
         lq = [q for q in lb.qids if q in qb.index]
         AL = hard_answers(lb, lb.keywords, lq)
@@ -134,7 +134,7 @@ def unseen_prompt(train_kw, Z, zrow, qids, sources, floor, Model, seed: int = 0,
 
 def build_default_table(n_keywords: int = 12000, *, bank_root=None, embeddings_dir=None, main_source=None,
                         other_sources=None, exact_weight: float = 0.2, completion: str = "kernel", seed: int = 0,
-                        unseen: bool = True, progress=print):
+                        unseen: bool = True, truthful_weight: float = 0.0, progress=print):
     """(Table, AnswererTypes, report dict). See the module docstring."""
     from planner.table import make_table
     from tables import bank_sources as bs
@@ -202,6 +202,7 @@ def build_default_table(n_keywords: int = 12000, *, bank_root=None, embeddings_d
     rep["bank_cells_in_table"] = int(origin.sum())
     progress(f"completion CV: {json.dumps(rep['completion_cv']['model'])}")
     majority = P_nat >= 0.5                    # the bank's side of 0.5: what an exact answerer says
+    truthful = P_nat.copy()                    # the bank's calibrated cells, before the unseen-prompt map
 
     # 4b. what an answerer the table never saw says to those cells (a development prompt)
     rates = letter_rates()
@@ -234,7 +235,16 @@ def build_default_table(n_keywords: int = 12000, *, bank_root=None, embeddings_d
     table.questions["id"] = questions["id"].tolist()
     code = np.hstack([F_l, np.ones((len(cut), len(hs)), dtype=np.float32)])   # a code answerer: yes to the handshake
     base = np.hstack([majority, np.zeros((len(cut), len(questions) - len(nat)), dtype=bool)])
+    tw = truthful_weight if "unseen_prompt" in rep else 0.0      # without the map it is the llm type
+    if not 0 <= exact_weight + tw < 1:
+        raise ValueError(f"exact_weight {exact_weight} + truthful_weight {tw} must leave the llm type a weight in (0, 1]")
     types = answerer_types(table, code, np.arange(len(nat), len(questions)), exact_weight=exact_weight,
-                           llm_weight=1 - exact_weight, majority=base)
+                           llm_weight=1 - exact_weight - tw, majority=base)
+    if tw > 0:
+        # an answerer as sure as the bank's calibrated cells (a careful person, a large LLM): the
+        # natural columns before the map to an unseen small-LLM prompt
+        from planner.types import AnswererType, AnswererTypes
+
+        types = AnswererTypes(types.types + [AnswererType("truthful", tw, np.arange(len(nat)), truthful)])
     rep["questions"] = {k: int(v) for k, v in questions["kind"].value_counts().items()}
     return table, types, rep

@@ -141,3 +141,21 @@ def test_committed_default_table(tmp_path):
     back.check_types(types)
     first = Walker(t, back, types=types).next_question([], [], [])
     assert t.questions["kind"].iloc[first.index] == "natural", t.questions["text"].iloc[first.index]
+
+
+def test_truthful_type_keeps_the_cells_before_the_unseen_map(fake_data):
+    from tables.default_table import build_default_table
+
+    kw = dict(bank_root=fake_data / "bank", embeddings_dir=fake_data / "emb", progress=lambda m: None)
+    table, types, rep = build_default_table(120, truthful_weight=0.3, **kw)
+    plain, ptypes, _ = build_default_table(120, unseen=False, **kw)
+    assert types.names == ["llm", "exact", "truthful"] and ptypes.names == ["llm", "exact"]
+    np.testing.assert_allclose(types.prior, [0.5, 0.2, 0.3])
+    nat = (table.questions["kind"] == "natural").to_numpy()
+    truthful = types.matrix(table, 2)
+    # the truthful type holds the table as it is without the map; the llm type (the table) is mapped
+    np.testing.assert_allclose(truthful[:, nat], plain.P[:, nat], atol=1e-6)
+    assert np.abs(table.P[:, nat] - plain.P[:, nat]).max() > 0.01
+    np.testing.assert_array_equal(truthful[:, ~nat], table.P[:, ~nat])
+    with pytest.raises(ValueError, match="truthful_weight"):
+        build_default_table(120, truthful_weight=0.8, **kw)

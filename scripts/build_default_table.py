@@ -37,7 +37,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--completion", default="kernel", choices=["ridge", "kernel"], help="completion model")
     p.add_argument("--mc-games", type=int, default=1000, help="--sweep: Monte-Carlo games off the tree")
     p.add_argument("--truthful-weight", type=float, default=0.0,
-                   help="prior weight of a third answerer type: the bank's calibrated cells before the unseen-prompt map")
+                   help="prior weight of two more LLM types, half each: the bank's calibrated cells before the unseen-prompt map (truthful) and half way to it (llm_half)")
     p.add_argument("--no-unseen-map", action="store_true",
                    help="keep the bank prompts' own answers: no map to the development prompt (tables/reliability.py)")
     p.add_argument("--seed", type=int, default=0)

@@ -86,6 +86,18 @@ def learned_prior(things: pd.DataFrame, Z: np.ndarray, public, holdout, l2: floa
     return logp, rep
 
 
+def mapped_cells(P, origin, maps, floor, lam: float = 1.0) -> np.ndarray:
+    """(N, Q) float32: natural cells ``P`` through the unseen-prompt maps (``maps`` = (bank map,
+    completion map), by ``origin`` 1/0), each map's parameters moved a fraction ``lam`` of the way
+    from the identity (lam = 1: the measured map), clipped to [floor_q, 1 - floor_q]."""
+    from tables.noise import apply_platt
+
+    g = [apply_platt(P, 1 + lam * (m.a - 1), lam * m.b) for m in maps]
+    out = np.where(np.asarray(origin) == 1, g[0], g[1])
+    f = np.asarray(floor, dtype=np.float64)[None, :]
+    return np.clip(out, f, 1 - f).astype(np.float32)
+
+
 def unseen_prompt(train_kw, Z, zrow, qids, sources, floor, Model, seed: int = 0, bank_root=None) -> dict | None:
     """Maps from the table's natural cells to what a development prompt (never in the table) answers,
     and its letter rates (tables/reliability.py). None when the bank has no ``dev`` source.
@@ -210,9 +222,7 @@ def build_default_table(n_keywords: int = 12000, *, bank_root=None, embeddings_d
         dev = unseen_prompt(train_kw, Z, zrow, qids, sources, floor, Model, seed, bank_root)
         if dev is not None:
             rep["unseen_prompt"] = dev["report"]
-            g_bank, g_comp = dev["maps"]
-            P_nat = np.clip(np.where(origin == 1, g_bank(P_nat), g_comp(P_nat)), floor[None, :],
-                            1 - floor[None, :]).astype(np.float32)
+            P_nat = mapped_cells(P_nat, origin, dev["maps"], floor)
             if dev["letter_rates"]:
                 rates = {k: (v["t1"], v["t0"]) for k, v in dev["letter_rates"].items()}
             progress(f"unseen prompt: {json.dumps(rep['unseen_prompt'])}")
@@ -241,10 +251,13 @@ def build_default_table(n_keywords: int = 12000, *, bank_root=None, embeddings_d
     types = answerer_types(table, code, np.arange(len(nat), len(questions)), exact_weight=exact_weight,
                            llm_weight=1 - exact_weight - tw, majority=base)
     if tw > 0:
-        # an answerer as sure as the bank's calibrated cells (a careful person, a large LLM): the
-        # natural columns before the map to an unseen small-LLM prompt
+        # answerers between the bank's calibrated cells (lam = 0: a careful person, a large LLM) and
+        # the unseen small-LLM prompt (lam = 1: the table itself), half the weight each at lam = 0
+        # and 0.5; which one a game faces, its answers tell (the belief is joint over types)
         from planner.types import AnswererType, AnswererTypes
 
-        types = AnswererTypes(types.types + [AnswererType("truthful", tw, np.arange(len(nat)), truthful)])
+        half = mapped_cells(truthful, origin, dev["maps"], floor, lam=0.5)
+        types = AnswererTypes(types.types + [AnswererType("truthful", tw / 2, np.arange(len(nat)), truthful),
+                                             AnswererType("llm_half", tw / 2, np.arange(len(nat)), half)])
     rep["questions"] = {k: int(v) for k, v in questions["kind"].value_counts().items()}
     return table, types, rep

@@ -149,13 +149,16 @@ def test_truthful_type_keeps_the_cells_before_the_unseen_map(fake_data):
     kw = dict(bank_root=fake_data / "bank", embeddings_dir=fake_data / "emb", progress=lambda m: None)
     table, types, rep = build_default_table(120, truthful_weight=0.3, **kw)
     plain, ptypes, _ = build_default_table(120, unseen=False, **kw)
-    assert types.names == ["llm", "exact", "truthful"] and ptypes.names == ["llm", "exact"]
-    np.testing.assert_allclose(types.prior, [0.5, 0.2, 0.3])
+    assert types.names == ["llm", "exact", "truthful", "llm_half"] and ptypes.names == ["llm", "exact"]
+    np.testing.assert_allclose(types.prior, [0.5, 0.2, 0.15, 0.15])
     nat = (table.questions["kind"] == "natural").to_numpy()
     truthful = types.matrix(table, 2)
     # the truthful type holds the table as it is without the map; the llm type (the table) is mapped
     np.testing.assert_allclose(truthful[:, nat], plain.P[:, nat], atol=1e-6)
     assert np.abs(table.P[:, nat] - plain.P[:, nat]).max() > 0.01
     np.testing.assert_array_equal(truthful[:, ~nat], table.P[:, ~nat])
+    half = types.matrix(table, 3)[:, nat]           # between the two, cell by cell (monotone maps)
+    lo, hi = np.minimum(truthful[:, nat], table.P[:, nat]), np.maximum(truthful[:, nat], table.P[:, nat])
+    assert np.all((half >= lo - 1e-5) & (half <= hi + 1e-5)) and not np.allclose(half, table.P[:, nat])
     with pytest.raises(ValueError, match="truthful_weight"):
         build_default_table(120, truthful_weight=0.8, **kw)

@@ -12,8 +12,13 @@ Steps (each reported in ``report``):
 4. natural questions: bank cells (calibrated, averaged over prompt styles) and the completion
    model (tables/completion.py) fitted on every bank keyword, floored per question by the
    disagreement of the bank's two prompt styles (tables/answer_table.py);
-5. spelling and alphabetical questions for the cut, softened by the measured LLM rates; an
-   ``exact`` answerer type answers them by code.
+   Then, when the bank has the development source (a prompt that never builds a table), the
+   natural cells pass through the measured map to what that unseen prompt answers
+   (tables/reliability.py; bank and completion cells apart): the table is what an answerer the
+   bank never saw says, not what the bank's own prompts say;
+5. spelling and alphabetical questions for the cut, softened by the measured LLM rates (the mean
+   of the prompts measured on letters); an ``exact`` answerer type answers them by code; with
+   ``truthful_weight``, two more LLM types between the bank's own cells and the map.
 """
 from __future__ import annotations
 
@@ -224,7 +229,10 @@ def build_default_table(n_keywords: int = 12000, *, bank_root=None, embeddings_d
             rep["unseen_prompt"] = dev["report"]
             P_nat = mapped_cells(P_nat, origin, dev["maps"], floor)
             if dev["letter_rates"]:
-                rates = {k: (v["t1"], v["t0"]) for k, v in dev["letter_rates"].items()}
+                # two prompts measured on letters (sys_sub in noise.json, the dev prompt): an unseen
+                # answerer is either, so the table holds their mean rates
+                d = dev["letter_rates"]
+                rates = {k: tuple((a + b) / 2 for a, b in zip(rates[k], (d[k]["t1"], d[k]["t0"]))) for k in rates}
             progress(f"unseen prompt: {json.dumps(rep['unseen_prompt'])}")
     rep["letter_rates"] = rates
 

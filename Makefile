@@ -35,7 +35,7 @@ test-all: .venv $(SMOL)
 DEFAULT   := build/default
 N_DEFAULT := 12000
 default: .venv
-	$(PY) scripts/build_default_table.py --out $(DEFAULT) --n-keywords $(N_DEFAULT)
+	$(PY) scripts/build_default_table.py --out $(DEFAULT) --n-keywords $(N_DEFAULT) --truthful-weight 0.3
 	$(PY) scripts/fit_tree.py --table $(DEFAULT) --out $(DEFAULT)/tree.npz --min-mass 1e-3 --mc-games 50 --json
 
 # The main job on the embedded default: the default table and its tree, the exact analysis per

@@ -129,8 +129,13 @@ def test_committed_default_table(tmp_path):
     got, want = t.P[np.ix_(rows, np.flatnonzero(nat))], S[rows]
     dev = rep.get("unseen_prompt")
     if dev:                      # bank cells pass through the measured map to an unseen prompt
+        from tables.answer_table import question_floor
         from tables.noise import apply_platt
-        want = apply_platt(want, dev["bank_cells"]["a"], dev["bank_cells"]["b"])
+
+        topics = question_bank(kinds=("natural",)).set_index("id").loc[qids, "topic"].tolist()
+        f = question_floor(bs.agreement_by_question(sources[0][0].select(qids), sources[1][0].select(qids)),
+                           qids, topics)[None, :]
+        want = apply_platt(np.clip(want, f, 1 - f), dev["bank_cells"]["a"], dev["bank_cells"]["b"])
     same = np.abs(got - want) < 1e-4
     # the floor pulls a cell toward 0.5, never across it; a question the two prompt styles answer
     # no better than chance has floor 0.5 (e.g. "Is it made of gold or silver?" at 60 keywords)

@@ -250,6 +250,20 @@ class Bank:
         keep = ~np.isnan(L).all(axis=1)
         return Bank(self.source, [k for k, m in zip(self.keywords, keep) if m], list(qids), L[keep], self.spec)
 
+    def grid(self, keywords, qids) -> np.ndarray:
+        """(N, Q) float64 logits on the grid ``keywords`` x ``qids`` (any order, any names); NaN
+        where this source has no cell."""
+        out = np.full((len(keywords), len(qids)), np.nan)
+        krow = {k: i for i, k in enumerate(self.keywords)}
+        qcol = {q: j for j, q in enumerate(self.qids)}
+        r = [(i, krow[k]) for i, k in enumerate(keywords) if k in krow]
+        c = [(j, qcol[q]) for j, q in enumerate(qids) if q in qcol]
+        if r and c:
+            r_to, r_from = map(np.array, zip(*r))
+            c_to, c_from = map(np.array, zip(*c))
+            out[np.ix_(r_to, c_to)] = self.logit[np.ix_(r_from, c_from)]
+        return out
+
     def frame(self) -> pd.DataFrame:
         """Long form: keyword, qid, logit for every scored cell."""
         k, q = np.nonzero(self.mask)

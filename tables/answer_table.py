@@ -72,22 +72,14 @@ def bank_cells(keywords, qids, sources) -> tuple[np.ndarray, np.ndarray]:
     N, Q = len(keywords), len(qids)
     tot = np.zeros((N, Q))
     n = np.zeros((N, Q), dtype=np.int64)
-    krow = {k: i for i, k in enumerate(keywords)}
-    qcol = {q: j for j, q in enumerate(qids)}
     for bank, cal in sources:
-        rows = [(krow[k], i) for i, k in enumerate(bank.keywords) if k in krow]
-        cols = [(qcol[q], j) for j, q in enumerate(bank.qids) if q in qcol]
-        if not rows or not cols:
-            continue
-        r_to, r_from = map(np.array, zip(*rows))
-        c_to, c_from = map(np.array, zip(*cols))
-        P = bank.P[np.ix_(r_from, c_from)]
-        ok = ~np.isnan(P)
+        L = bank.grid(keywords, qids)
+        ok = ~np.isnan(L)
+        P = 1.0 / (1.0 + np.exp(-np.clip(np.where(ok, L, 0.0), -700, 700)))     # Bank.P on the grid
         if cal is not None:
-            P = np.where(ok, cal(np.where(ok, P, 0.5)), np.nan)
-        block = np.ix_(r_to, c_to)
-        tot[block] += np.where(ok, P, 0.0)
-        n[block] += ok
+            P = cal(P)
+        tot += np.where(ok, P, 0.0)
+        n += ok
     S = np.divide(tot, n, out=np.full((N, Q), np.nan), where=n > 0)
     return S, n
 

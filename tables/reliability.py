@@ -26,17 +26,8 @@ from tables.noise import Calibration, apply_platt, calibrate, reliability
 def hard_answers(bank, keywords, qids) -> np.ndarray:
     """(N, Q) float: ``bank``'s hard answers (1.0 where its raw logit >= 0, else 0.0) on the grid
     ``keywords`` x ``qids``; NaN where it has no cell."""
-    out = np.full((len(keywords), len(qids)), np.nan)
-    krow = {k: i for i, k in enumerate(bank.keywords)}
-    qcol = {q: j for j, q in enumerate(bank.qids)}
-    r = [(i, krow[k]) for i, k in enumerate(keywords) if k in krow]
-    c = [(j, qcol[q]) for j, q in enumerate(qids) if q in qcol]
-    if r and c:
-        r_to, r_from = map(np.array, zip(*r))
-        c_to, c_from = map(np.array, zip(*c))
-        L = bank.logit[np.ix_(r_from, c_from)].astype(np.float64)
-        out[np.ix_(r_to, c_to)] = np.where(np.isnan(L), np.nan, (L >= 0).astype(np.float64))
-    return out
+    L = bank.grid(keywords, qids)
+    return np.where(np.isnan(L), np.nan, (L >= 0).astype(np.float64))
 
 
 def fit_unseen_map(P, A) -> tuple[Calibration, dict]:

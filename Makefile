@@ -30,7 +30,7 @@ test-all: .venv $(SMOL)
 # The default table (tables/default_table.py), built from committed data only (the answer bank, its
 # calibration, the keyword embeddings; no LLM runs, ~10 s): the top $(N_DEFAULT) things by the learned
 # prior x the natural questions (bank cells + the completion model) + spelling/alphabetical questions,
-# with two answerer types (an LLM, an exact code answerer); then its tree, planned over both types
+# with four answerer types (three LLM answerers: mapped to an unseen prompt, the bank as is, half way; an exact code answerer); then its tree, planned over all four
 # (~4 min, plus ~3 min of Monte-Carlo games for its printed solve rate). N: docs/default_table.md.
 DEFAULT   := build/default
 N_DEFAULT := 12000

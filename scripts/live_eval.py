@@ -42,9 +42,24 @@ def make_parser() -> argparse.ArgumentParser:
     return p
 
 
-def keyword_sets(n_bank: int, n_hold: int, seed: int) -> dict:
-    """{"in-bank public": [...], "hold-out": [...]}, seeded samples (keyword, alts=[])."""
+def stable_sample(items, n: int, seed: int, stream: int, keep=None) -> list:
+    """The first ``n`` of ``items`` (those in ``keep``, if given) in a permutation seeded by
+    (seed, stream), sorted case-insensitively. The permutation covers all of ``items``, so a sample
+    does not depend on the other set's size; and when ``keep`` grows (the bank gains keywords),
+    every thing of the new sample that the old ``keep`` held was in the old sample too, so two runs
+    can be compared on the things they share."""
     import numpy as np
+
+    items = list(items)
+    order = np.random.default_rng([seed, stream]).permutation(len(items))
+    picked = [items[i] for i in order if keep is None or items[i] in keep][:n]
+    return sorted(picked, key=str.lower)
+
+
+def keyword_sets(n_bank: int, n_hold: int, seed: int) -> dict:
+    """{"in-bank public": [...], "hold-out": [...]}, seeded samples (keyword, alts=[]); each set has
+    its own random stream (:func:`stable_sample`), so the hold-out sample of a seed is the same
+    whatever the bank holds."""
     import pandas as pd
 
     from tables import bank_sources as bs
@@ -53,11 +68,10 @@ def keyword_sets(n_bank: int, n_hold: int, seed: int) -> dict:
     kw = pd.read_csv(bs.ROOT / "keywords.csv", dtype=str, keep_default_na=False)
     main = bs.make_job(bs.MAIN).source
     scored = set(load_bank(bs.ROOT / main).keywords) if main in list_sources() else set()
-    pub = [k for k, o in zip(kw["keyword"], kw["origin"]) if o == "public" and k in scored]
-    hold = bs.read_holdout()
-    rng = np.random.default_rng(seed)
-    pick = lambda xs, n: sorted(rng.choice(xs, size=min(n, len(xs)), replace=False).tolist(), key=str.lower)  # noqa: E731
-    return {"in-bank public": [(k, []) for k in pick(pub, n_bank)], "hold-out": [(k, []) for k in pick(hold, n_hold)]}
+    pub = [k for k, o in zip(kw["keyword"], kw["origin"]) if o == "public"]
+    pick_bank = stable_sample(pub, n_bank, seed, 0, keep=scored)
+    pick_hold = stable_sample(bs.read_holdout(), n_hold, seed, 1)
+    return {"in-bank public": [(k, []) for k in pick_bank], "hold-out": [(k, []) for k in pick_hold]}
 
 
 def main(args) -> dict:

@@ -30,7 +30,8 @@ test-all: .venv $(SMOL)
 # The default table (tables/default_table.py), built from committed data only (the answer bank, its
 # calibration, the keyword embeddings; no LLM runs, ~10 s): the top $(N_DEFAULT) things by the learned
 # prior x the natural questions (bank cells + the completion model) + spelling/alphabetical questions,
-# with two answerer types (an LLM: the bank as measured; an exact code answerer; the unseen-prompt map and four types: docs/default_table.md 4b, not the default); then its tree, planned over both
+# with two answerer types (an LLM: the bank as measured; an exact code answerer); then its tree, planned
+# over both. The unseen-prompt map and four types (--truthful-weight) are options: docs/default_table.md 4b-4c.
 # (~4 min, plus ~3 min of Monte-Carlo games for its printed solve rate). N: docs/default_table.md.
 DEFAULT   := build/default
 N_DEFAULT := 12000

@@ -34,6 +34,10 @@ class Config:
     llm_call_s: longest a move waits for one LLM call (answer or guess) before falling back.
     llm_min_overage_s: below this remaining overage time the agent stops starting LLM calls
         that could overrun a move.
+    refine_top / refine_cells / refine_s: refinement (planner/refine.py) each guess turn: the
+        asked questions measured by the LLM for the ``refine_top`` most probable keywords the
+        table only predicts, at most ``refine_cells`` cells and ``refine_s`` seconds a turn
+        (0 cells: off; ``Q20_REFINE_CELLS`` overrides).
     """
     root: Path
     tree: Path | None = None
@@ -48,6 +52,9 @@ class Config:
     llm_wait_s: float = 30.0
     llm_call_s: float = 20.0
     llm_min_overage_s: float = 30.0
+    refine_top: int = 8
+    refine_cells: int = 8
+    refine_s: float = 3.0
 
     def with_(self, **changes) -> "Config":
         return replace(self, **changes)
@@ -71,6 +78,9 @@ def from_env(root, environ=None) -> Config:
         table=_path("Q20_TABLE", root / "data" / "table", environ),
         model=_path("Q20_MODEL", root / "model", environ),
     )
+    cells = environ.get("Q20_REFINE_CELLS", "").strip()
+    if cells.isdigit():
+        cfg = cfg.with_(refine_cells=int(cells))
     if "Q20_TABLE_ANSWERS" in environ:
         cfg = cfg.with_(table_answers=environ["Q20_TABLE_ANSWERS"].strip() not in ("0", "false", "no", ""))
     return cfg

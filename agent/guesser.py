@@ -4,6 +4,12 @@ All state comes from the observation: the history is mapped to table question id
 and guesses, and the planner's :class:`~planner.walk.Walker` gives the move. When the
 out-of-universe rule (agent/ood.py) fires, the guess comes from the LLM instead, conditioned
 on the questions and answers; the decision and its z-score are logged every guess turn.
+
+Refinement (planner/refine.py): when the LLM is loaded and the table says how its cells were
+measured (``meta["refine"]``, tables/refine_llm.py), each guess turn first measures the asked
+questions for the most probable keywords whose cells the table only predicts, within
+``cfg.refine_cells`` cells and ``cfg.refine_s`` seconds; the measured cells (kept for the
+process) replace the table's in the belief, and the walk goes online.
 """
 from __future__ import annotations
 
@@ -48,6 +54,12 @@ class Guesser:
         self.last_ood: OodResult | None = None
         self.counts = {"table": 0, "llm": 0, "ood": 0}
         self.z_log: list[float] = []
+        self.refiner = None
+        self._refine_tried = False
+
+    def cells(self) -> dict | None:
+        """The cells measured so far in this process ({(keyword, question): P}), or None."""
+        return self.refiner.cells_ if self.refiner is not None else None
 
     def history(self, turn: Turn) -> History:
         """Answered rounds only: as many questions as there are answers."""
@@ -58,7 +70,7 @@ class Guesser:
     def ask(self, turn: Turn) -> str:
         """The next question's text (never one already asked)."""
         h = self.history(turn)
-        move = self.walker.next_question(h.qids, h.answers, h.guesses)
+        move = self.walker.next_question(h.qids, h.answers, h.guesses, self.cells())
         q = self.texts[move.index][:MAX_QUESTION]
         if q in turn.questions:      # only possible with foreign history; stay valid and new
             log.warning("walker repeated question %r; using a generic one", q)
@@ -70,6 +82,7 @@ class Guesser:
         h = self.history(turn)
         if self.llm is not None:
             self.llm.start()            # load in the background long before a final guess needs it
+        self.refine(h, turn)
         ood = self.check_ood(h)
         if ood.fired:
             self.counts["ood"] += 1
@@ -78,13 +91,61 @@ class Guesser:
                 self.counts["llm"] += 1
                 return g
         self.counts["table"] += 1
-        move = self.walker.next_guess(h.qids, h.answers, h.guesses)
+        move = self.walker.next_guess(h.qids, h.answers, h.guesses, self.cells())
         return self.names[move.index][:MAX_GUESS]
+
+    def build_refiner(self):
+        """The Refiner over this table and the loaded LLM, once; None when the LLM is not loaded
+        yet (tried again next turn), refinement is off, or the table cannot be refined (logged)."""
+        c = self.cfg
+        if self.refiner is not None or self._refine_tried or self.llm is None or c.refine_cells <= 0:
+            return self.refiner
+        scorer = self.llm.get(wait_s=0.0)
+        if scorer is None:
+            return None
+        self._refine_tried = True
+        try:
+            from planner.refine import Refiner
+            from tables.refine_llm import CellMeasure, refine_masks, refine_spec
+
+            table = self.walker.table
+            spec = refine_spec(table)
+            if spec is None:
+                log.info("table has no refine spec; cells are not measured in games")
+                return None
+            refinable, measured = refine_masks(table, spec)
+            self.refiner = Refiner(CellMeasure(scorer, spec, table), refinable, measured,
+                                   top=c.refine_top, budget=c.refine_cells)
+            log.info("refining with %s: %d refinable questions, %d measured keywords", spec.prompt,
+                     int(refinable.sum()), int(measured.sum()))
+        except Exception as e:  # noqa: BLE001 - the game goes on with the table alone
+            log.error("refiner unusable: %s: %s", type(e).__name__, e)
+        return self.refiner
+
+    def refine(self, h: History, turn: Turn) -> int:
+        """Measure this turn's cells (planner/refine.py) within cfg.refine_s; returns how many."""
+        r = self.build_refiner()
+        if r is None or turn.remaining_overage < self.cfg.llm_min_overage_s:
+            return 0
+        import time
+
+        w = self.walker.belief(h.qids, h.answers, h.guesses, r.cells_)
+        plan = r.plan(w, h.qids, r.cells_)
+        if not plan:
+            return 0
+        deadline = time.perf_counter() + self.cfg.refine_s
+        try:
+            n = self.llm.run(lambda: r.fetch(plan, deadline), self.cfg.refine_s + self.cfg.llm_call_s)
+        except Exception as e:  # noqa: BLE001 - the table's cells stay
+            log.error("refinement failed: %s: %s", type(e).__name__, e)
+            return 0
+        log.debug("refined %s of %d planned cells", n, len(plan))
+        return int(n or 0)
 
     def check_ood(self, h: History) -> OodResult:
         """The out-of-universe rule on this history (logged when it fires)."""
         c = self.cfg
-        w = self.walker.belief(h.qids, h.answers, h.guesses)
+        w = self.walker.belief(h.qids, h.answers, h.guesses, self.cells())
         res = out_of_universe(self.walker.table.P, w, h.qids, h.answers, noise=c.answer_noise,
                               z_threshold=c.ood_z, min_answers=c.ood_min_answers, top=c.ood_top)
         self.last_ood = res

@@ -78,15 +78,22 @@ def _uniforms(seed: int, keyword: str, game: int, Q: int) -> np.ndarray:
 
 
 def play_games(table, guesser: str, answerer, keywords, *, tree=None, games_per_keyword: int = 1,
-               seed: int = 0, rounds: int = 20, eps: float = 1e-3, batch_size: int = 256, types=None) -> pd.DataFrame:
+               seed: int = 0, rounds: int = 20, eps: float = 1e-3, batch_size: int = 256, types=None,
+               refiner=None) -> pd.DataFrame:
     """Play every (keyword, game) with one guesser; returns one row per game.
 
     types: the answerer types the guesser's belief is joint over (planner.types; must be the
     tree's). The answerer is whatever ``answerer`` is: the guesser does not know its type.
 
     keywords: list of (keyword, alts) or strings. answerer: a TableAnswerer or a callable.
+    refiner: a planner.refine.Refiner, or None. With one, after every answer each game measures
+    the cells :func:`planner.refine.select_cells` picks for its belief (at most the refiner's
+    budget a round; cells another game measured cost no LLM time, but a game only uses the cells
+    it picked itself, as if it were played alone), and its belief takes them
+    (:func:`planner.refine.correction`); a game whose belief changed leaves the tree.
     Columns: keyword, game, in_universe, answerable, solved, round (winning round or NaN),
-    guesses ("|"-joined), rounds_played, off_tree_moves, errors, seconds (guesser's compute time per game).
+    guesses ("|"-joined), rounds_played, off_tree_moves, errors, refined_cells, seconds (guesser's
+    compute time per game, refinement included).
     """
     if guesser not in GUESSERS:
         raise ValueError(f"unknown guesser {guesser!r}; choose from {sorted(GUESSERS)}")
@@ -123,6 +130,12 @@ def play_games(table, guesser: str, answerer, keywords, *, tree=None, games_per_
     hist_a = [[] for _ in range(n)]
     guesses = [[] for _ in range(n)]
     secs = np.zeros(n)
+    have = [dict() for _ in range(n)]                 # cells each game measured (refiner)
+    if refiner is not None:
+        from planner.refine import correction, replaced_columns
+        replaced = replaced_columns(policy.types, Q)
+        W[:] = policy.initial_belief()
+        has_w[:] = True
     U = np.stack([_uniforms(seed, gm[0], gm[3], Q) for gm in games]) if is_table and n else None
     texts = table.questions["text"].tolist()
 
@@ -164,11 +177,20 @@ def play_games(table, guesser: str, answerer, keywords, *, tree=None, games_per_
             yes_t = np.array([ans[np.searchsorted(idx, i)] for i in tree_games], dtype=bool)
             node[tree_games] = np.where(yes_t, tree.yes_[node[tree_games]], tree.no_[node[tree_games]])
         node[idx[bad]] = -1
-        upd = idx[(node[idx] < 0) & ~bad & has_w[idx]]
+        upd = idx[((node[idx] < 0) | (refiner is not None)) & ~bad & has_w[idx]]
         if len(upd):
             pos = np.searchsorted(idx, upd)
             yes_u = np.array([ans[p] for p in pos], dtype=bool)
             W[upd] = update_rows(W[upd], policy.L, qs[pos], yes_u)
+        if refiner is not None:
+            plans = {i: refiner.plan(policy.keyword_belief(W[i]), hist_q[i], have[i]) for i in idx}
+            refiner.fetch([c for cs in plans.values() for c in cs])
+            for i, cs in plans.items():
+                if cs:
+                    new = {c: refiner.cells_[c] for c in cs if c in refiner.cells_}
+                    W[i] = normalize(W[i] * correction(new, policy.L, replaced, hist_q[i], hist_a[i], eps))
+                    have[i].update(new)
+                    node[i] = -1
         gk = np.empty(len(idx), np.int64)
         for j, i in enumerate(idx):
             if node[i] >= 0:
@@ -194,7 +216,8 @@ def play_games(table, guesser: str, answerer, keywords, *, tree=None, games_per_
     return pd.DataFrame({
         "keyword": [gm[0] for gm in games], "game": [gm[3] for gm in games],
         "in_universe": kidx >= 0, "answerable": answerable, "solved": ~np.isnan(solved), "round": solved,
-        "guesses": ["|".join(g) for g in guesses], "rounds_played": [len(g) for g in guesses], "off_tree_moves": off_moves, "errors": errors, "seconds": secs,
+        "guesses": ["|".join(g) for g in guesses], "rounds_played": [len(g) for g in guesses], "off_tree_moves": off_moves, "errors": errors,
+        "refined_cells": [len(h) for h in have], "seconds": secs,
         "transcript": [transcript(texts, hq, ha, g) for hq, ha, g in zip(hist_q, hist_a, guesses)],
     })
 

@@ -4,6 +4,10 @@ The history is what the referee shows: question ids (None where the text is not 
 table's questions), answers (True/False; None when unparsed), and guess strings. While every
 question, answer and guess so far is the tree's own, the move is a lookup; otherwise it is
 computed from the posterior by the policy the tree was fitted with, so both agree.
+
+``cells``: cells measured during the game ({(keyword, question): P(yes)}, planner/refine.py)
+replace the table's in the belief; once one of them concerns an asked question the belief is no
+longer the tree's, and the walk goes online.
 """
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from planner.belief import normalize as normalize_rows
 from planner.matching import normalize
 from planner.policy import GAME_ROUNDS, make_policy
 from planner.tree import LEAF
@@ -37,6 +42,7 @@ class Walker:
         self.policy = make_policy(criterion, table, eps=eps, seed=seed, types=types)
         self._qindex = table.question_index()
         self._norm_names = [normalize(n) for n in table.names]
+        self._replaced = None
 
     # --- history -> state -----------------------------------------------------------------
 
@@ -59,14 +65,29 @@ class Walker:
                 return None
         return node
 
-    def belief(self, questions, answers, guesses) -> np.ndarray:
+    def belief(self, questions, answers, guesses, cells=None) -> np.ndarray:
         """(K,) posterior over keywords after the history (summed over answerer types), wrong
         guesses removed."""
-        return self.policy.keyword_belief(self.joint_belief(questions, answers, guesses))
+        return self.policy.keyword_belief(self.joint_belief(questions, answers, guesses, cells))
 
-    def joint_belief(self, questions, answers, guesses) -> np.ndarray:
-        """(H,) posterior over (answerer type, keyword) hypotheses."""
-        return self.policy.belief(questions, answers, guesses)
+    def joint_belief(self, questions, answers, guesses, cells=None) -> np.ndarray:
+        """(H,) posterior over (answerer type, keyword) hypotheses, with the measured ``cells``."""
+        w = self.policy.belief(questions, answers, guesses)
+        if self.refined(questions, cells):
+            from planner.refine import correction, replaced_columns
+            if self._replaced is None:
+                self._replaced = replaced_columns(self.policy.types, self.table.Q)
+            w = normalize_rows(w * correction(cells, self.policy.L, self._replaced, questions, answers,
+                                              self.policy.eps))
+        return w
+
+    @staticmethod
+    def refined(questions, cells) -> bool:
+        """Whether any measured cell concerns an asked question (the belief is not the tree's)."""
+        if not cells:
+            return False
+        asked = {q for q in questions if q is not None}
+        return any(q in asked for _, q in cells)
 
     def type_belief(self, questions, answers, guesses) -> dict:
         """{type name: posterior probability} after the history."""
@@ -80,20 +101,20 @@ class Walker:
 
     # --- moves ----------------------------------------------------------------------------
 
-    def next_question(self, questions, answers, guesses) -> Move:
+    def next_question(self, questions, answers, guesses, cells=None) -> Move:
         """Question for the next round (after len(answers) answered rounds and their guesses)."""
-        node = self.node(questions, answers, guesses)
+        node = None if self.refined(questions, cells) else self.node(questions, answers, guesses)
         if node is not None and self.tree.question_[node] != LEAF:
             return Move(int(self.tree.question_[node]), True)
-        w = self.joint_belief(questions, answers, guesses)
+        w = self.joint_belief(questions, answers, guesses, cells)
         q, _ = self.policy.choose(w[None, :], self.asked_mask(questions)[None, :],
                                   rounds_left=np.array([GAME_ROUNDS - len(answers)]))
         return Move(int(q[0]), False)
 
-    def next_guess(self, questions, answers, guesses) -> Move:
+    def next_guess(self, questions, answers, guesses, cells=None) -> Move:
         """Guess for the round just answered: the most probable keyword not yet guessed."""
-        node = self.node(questions, answers, guesses)
+        node = None if self.refined(questions, cells) else self.node(questions, answers, guesses)
         if node is not None and node != 0:
             return Move(int(self.tree.guess_[node]), True)
-        w = self.joint_belief(questions, answers, guesses)
+        w = self.joint_belief(questions, answers, guesses, cells)
         return Move(self.policy.guess(w), False)

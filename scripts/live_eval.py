@@ -8,8 +8,10 @@ and things of the development hold-out (tables/holdout_public.csv, never in the 
 seeded sample. Answerer: the LLM alone (``llm-only``: it answers letter questions too) with
 ``--prompt`` (default ``kaggle``, a starter-notebook wording the bank never used). Guessers: q20
 on each table given (its TABLE/tree.npz when it fits, else fitted now), on the SAME answers (one
-memo of the answerer's replies across tables). Writes OUT/games.csv (with transcripts),
-OUT/summary.json and the markdown page.
+memo of the answerer's replies across tables). ``--refine on`` plays as the agent does: each
+round a game measures the asked questions for its leading keywords with the bank's prompt
+(planner/refine.py, tables/refine_llm.py; ``both`` plays every table with and without it).
+Writes OUT/games.csv (with transcripts), OUT/summary.json and the markdown page.
 """
 from __future__ import annotations
 
@@ -34,6 +36,10 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--holdout", type=int, default=40, help="hold-out things to play")
     p.add_argument("--holdout-only", action="store_true",
                    help="play only the hold-out set (the same sample as a full run with these sizes and seed)")
+    p.add_argument("--refine", choices=("off", "on", "both"), default="on",
+                   help="measure cells during games as the agent does (on), not (off), or play both")
+    p.add_argument("--refine-top", type=int, default=None, help="leading keywords considered (agent default)")
+    p.add_argument("--refine-cells", type=int, default=None, help="cells a game measures a round (agent default)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=str(ROOT / "out" / "live"))
@@ -74,9 +80,26 @@ def keyword_sets(n_bank: int, n_hold: int, seed: int) -> dict:
     return {"in-bank public": [(k, []) for k in pick_bank], "hold-out": [(k, []) for k in pick_hold]}
 
 
+def make_refiner(table, model, threads: int, top: int, cells: int, scorers: dict):
+    """A Refiner for ``table`` measuring with ``model`` (one scorer per prompt, shared), or None
+    when the table has no refine spec."""
+    from planner.refine import Refiner
+    from tables.refine_llm import CellMeasure, refine_masks, refine_spec
+
+    spec = refine_spec(table)
+    if spec is None:
+        return None
+    if spec.prompt not in scorers:
+        from tables.llm import YesNoScorer
+        scorers[spec.prompt] = YesNoScorer(model, prompt=spec.prompt, num_threads=threads)
+    refinable, measured = refine_masks(table, spec)
+    return Refiner(CellMeasure(scorers[spec.prompt], spec, table), refinable, measured, top=top, budget=cells)
+
+
 def main(args) -> dict:
     import pandas as pd
 
+    from agent.config import Config
     from agent.harness import llm_only_answerer
     from planner.evaluation import play_games, summarize
     from play import load_game
@@ -86,19 +109,31 @@ def main(args) -> dict:
     if args.holdout_only:
         sets = {k: v for k, v in sets.items() if k == "hold-out"}
     answerer = llm_only_answerer(args.model, prompt=args.prompt, num_threads=args.threads)
-    frames, rows = [], []
+    d = Config(root=ROOT)
+    top = d.refine_top if args.refine_top is None else args.refine_top
+    cells = d.refine_cells if args.refine_cells is None else args.refine_cells
+    modes = {"off": [False], "on": [True], "both": [False, True]}[args.refine]
+    frames, rows, scorers = [], [], {}
     t0 = time.perf_counter()
     for tdir in tables:
         table, tree, types = load_game(tdir)
-        for name, kws in sets.items():
-            t1 = time.perf_counter()
-            df = play_games(table, "q20", answerer, kws, tree=tree, types=types, seed=args.seed)
-            df.insert(0, "keywords", name)
-            df.insert(0, "table", tdir)
-            frames.append(df)
-            rows.append({"table": tdir, "K": table.K, "Q": table.Q, "keywords": name, **summarize(df),
-                         "seconds": round(time.perf_counter() - t1, 1)})
-            print(json.dumps(rows[-1]), flush=True)
+        for refine in modes:
+            refiner = make_refiner(table, args.model, args.threads, top, cells, scorers) if refine else None
+            if refine and refiner is None:
+                print(f"{tdir}: no refine spec in its meta; played without refinement", flush=True)
+                continue
+            label = f"{tdir} +refine" if refiner is not None else tdir
+            for name, kws in sets.items():
+                t1 = time.perf_counter()
+                df = play_games(table, "q20", answerer, kws, tree=tree, types=types, seed=args.seed, refiner=refiner)
+                df.insert(0, "keywords", name)
+                df.insert(0, "table", label)
+                frames.append(df)
+                rows.append({"table": label, "K": table.K, "Q": table.Q, "keywords": name, **summarize(df),
+                             "refined_cells": float(df["refined_cells"].mean()),
+                             "refine_llm_s": round(refiner.measure.seconds_, 1) if refiner is not None else 0.0,
+                             "seconds": round(time.perf_counter() - t1, 1)})
+                print(json.dumps(rows[-1]), flush=True)
     games = pd.concat(frames, ignore_index=True)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -117,11 +152,11 @@ def write_page(path: Path, games, rows, args) -> None:
              "(letters included, no code, no table); the answer bank was built with other prompts. "
              "Guesser: q20 on each table, every table on the same answers (one memo of the answerer's replies). "
              f"Seed {args.seed}.", "",
-             "| table | keywords | games | solved <= 20 | mean winning round | outside universe | errors |",
-             "|---|---|---|---|---|---|---|"]
+             "| table | keywords | games | solved <= 20 | mean winning round | outside universe | cells measured a game | errors |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| `{r['table']}` ({r['K']} x {r['Q']}) | {r['keywords']} | {r['games']} | {r['solve_rate_20']:.1%} | "
-                     f"{r['mean_round_solved']:.2f} | {r['outside_universe']:.1%} | {r['errors']} |")
+                     f"{r['mean_round_solved']:.2f} | {r['outside_universe']:.1%} | {r.get('refined_cells', 0):.1f} | {r['errors']} |")
     lines += ["", "## Transcripts", ""]
     for (tdir, name), df in games.groupby(["table", "keywords"], sort=False):
         for _, g in df.head(args.transcripts).iterrows():

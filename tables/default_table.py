@@ -91,6 +91,23 @@ def learned_prior(things: pd.DataFrame, Z: np.ndarray, public, holdout, l2: floa
     return logp, rep
 
 
+def refine_meta(main, cal, qids, floor, keywords, origin, bank_map=None) -> dict:
+    """The table's ``meta["refine"]`` (tables/refine_llm.py): how a cell measured during a game is
+    made the way the bank's main source made its cells. ``origin`` (N, Q) 1 where the table holds a
+    bank cell; a keyword counts as measured when all its natural cells are."""
+    from tables.refine_llm import RefineSpec
+
+    prompt = (main.spec or {}).get("prompt")
+    if not prompt:
+        raise ValueError(f"bank source {main.source!r}: its spec names no prompt")
+    full = np.asarray(origin).all(axis=1)
+    return RefineSpec(prompt=prompt, source=main.source,
+                      a=float(cal.a) if cal is not None else 1.0, b=float(cal.b) if cal is not None else 0.0,
+                      floor={q: float(e) for q, e in zip(qids, floor)},
+                      measured=[k for k, f in zip(keywords, full) if f],
+                      bank_map=(float(bank_map.a), float(bank_map.b)) if bank_map is not None else None).to_meta()
+
+
 def mapped_cells(P, origin, maps, floor, lam: float = 1.0) -> np.ndarray:
     """(N, Q) float32: natural cells ``P`` through the unseen-prompt maps (``maps`` = (bank map,
     completion map), by ``origin`` 1/0), each map's parameters moved a fraction ``lam`` of the way
@@ -223,6 +240,7 @@ def build_default_table(n_keywords: int = 12000, *, bank_root=None, embeddings_d
 
     # 4b. what an answerer the table never saw says to those cells (a development prompt)
     rates = letter_rates()
+    dev = None
     if unseen:
         dev = unseen_prompt(train_kw, Z, zrow, qids, sources, floor, Model, seed, bank_root)
         if dev is not None:
@@ -247,9 +265,11 @@ def build_default_table(n_keywords: int = 12000, *, bank_root=None, embeddings_d
     P = np.hstack([P_nat, P_l, P_h])
     questions = pd.concat([nat[["id", "text", "kind"]], lq, hs[["id", "text", "kind"]]], ignore_index=True)
     alts = [[a for a in str(s).split("|") if a] for s in cut["alts"].fillna("")]
+    refine = refine_meta(main, cals[main_source], qids, floor, cut["keyword"].tolist(), origin,
+                         dev["maps"][0] if unseen and dev is not None else None)
     table = make_table(cut["keyword"].tolist(), P, prior=prior, alts=alts, categories=cut["category"].tolist(),
                        questions=questions["text"].tolist(), kinds=questions["kind"].tolist(),
-                       meta={"built_by": "tables.default_table", "report": rep})
+                       meta={"built_by": "tables.default_table", "report": rep, "refine": refine})
     table.questions["id"] = questions["id"].tolist()
     code = np.hstack([F_l, np.ones((len(cut), len(hs)), dtype=np.float32)])   # a code answerer: yes to the handshake
     base = np.hstack([majority, np.zeros((len(cut), len(questions) - len(nat)), dtype=bool)])

@@ -428,6 +428,17 @@ class YesNoScorer:
         self._torch = torch
         self._last_prefix = None  # (token ids, DynamicCache) of the last keyword prefix
 
+    def with_prompt(self, prompt: str) -> "YesNoScorer":
+        """A scorer with another prompt layout sharing this one's model and tokenizer (no copy of
+        the weights; its own prefix cache)."""
+        if prompt not in PROMPTS:
+            raise ValueError(f"unknown prompt {prompt!r}; known: {sorted(PROMPTS)}")
+        if prompt == self.prompt:
+            return self
+        other = copy.copy(self)
+        other.prompt, other._last_prefix = prompt, None
+        return other
+
     @property
     def name(self) -> str:
         """Source name: model directory name [+ quantization] + prompt, e.g. ``smollm2-sys_sub``, ``qwen1.5b-int8-qf_plain``."""

@@ -248,3 +248,62 @@ def test_llm_timeout_returns_none_and_guess_falls_back(cfg, tmp_path):
     assert me(obs) in me.guesser().names and me(obs) in me.guesser().names
     assert me.stats["errors"] == 0
     llm.join(5)
+
+
+class RefineStub(StubScorer):
+    """Also scores cells the question-first way: a firm "no" to every (keyword, question)."""
+
+    def __init__(self):
+        super().__init__()
+        self.cells = []
+
+    def score_question(self, question, keywords, categories=None, logit=False):
+        self.cells += [(k, question) for k in keywords]
+        return np.full(len(keywords), -8.0)
+
+
+def test_guess_turn_measures_the_leaders_cells(tmp_path):
+    """With the LLM loaded and a table that says how its cells were measured, a guess turn measures
+    the asked question for the most probable unmeasured keywords (within the budget), and the guess
+    and the next question come from the belief with those cells."""
+    from planner.table import make_table, save_table
+    from planner.tree import QuestionTree
+    from tables.refine_llm import RefineSpec
+
+    rng = np.random.default_rng(0)
+    names = [f"thing {i}" for i in range(30)]
+    qids = [f"n{j}" for j in range(12)]
+    spec = RefineSpec("qf_sub", "stub", 1.0, 0.0, {q: 0.02 for q in qids}, names[:5])
+    t = make_table(names, rng.uniform(0.2, 0.8, (30, 12)).astype(np.float32), prior=rng.dirichlet(np.ones(30)),
+                   questions=[f"Is it kind {j}?" for j in range(12)], kinds=["natural"] * 12,
+                   meta={"refine": spec.to_meta()})
+    t.questions["id"] = qids
+    save_table(t, tmp_path / "table")
+    tree = QuestionTree(min_mass=1e-3).fit(t)
+    tree.save(tmp_path / "tree.npz")
+    cfg = Config(root=tmp_path, table=tmp_path / "table", tree=tmp_path / "tree.npz", refine_cells=4, refine_s=30.0)
+    scorer = RefineStub()
+    me, llm = _with_llm(cfg, tmp_path, scorer)
+    assert llm.get(wait_s=10) is scorer
+    q0 = int(tree.question_[0])
+    w = me.guesser().walker
+    before = w.belief([q0], [True], [])
+    lead = [k for k in np.argsort(-before, kind="stable") if k >= 5][:4]        # unmeasured leaders
+    obs = {"turnType": "guess", "role": "guesser", "questions": [t.questions["text"][q0]], "answers": ["yes"],
+           "guesses": [], "remainingOverageTime": 300}
+    guess = me(obs)
+    g = me.guesser()
+    assert sorted(k for k, _ in g.refiner.cells_) == sorted(lead) and {q for _, q in g.refiner.cells_} == {q0}
+    assert {k for k, _ in scorer.cells} == {names[k] for k in lead}
+    assert guess not in {names[k] for k in lead}                       # a firm "no" to a question answered yes
+    assert guess == names[w.next_guess([q0], [True], [], g.refiner.cells_).index]
+    obs.update(turnType="ask", guesses=[guess])
+    q = me(obs)
+    assert q != obs["questions"][0] and not w.next_question([q0], [True], [guess], g.refiner.cells_).on_tree
+    assert me.stats["errors"] == 0
+    # refinement off: nothing measured
+    me2, llm2 = _with_llm(cfg.with_(refine_cells=0), tmp_path, RefineStub())
+    llm2.get(wait_s=10)
+    obs.update(turnType="guess", guesses=[])
+    me2(obs)
+    assert me2.guesser().refiner is None

@@ -79,6 +79,16 @@ def test_build_default_table_script(fake_data, tmp_path):
     tree = QuestionTree(min_mass=1e-2).fit(t, types=types)
     w = Walker(t, tree, types=types)
     assert w.next_question([], [], []).on_tree
+    # how a cell measured in a game is made: the main source's prompt, calibration and floors
+    from tables.refine_llm import refine_masks, refine_spec
+    spec = refine_spec(t)
+    assert spec.prompt == "sys_sub" and spec.source == "qwen1.5b-qf_sub" and spec.bank_map is not None
+    f = np.array([spec.floor[q] for q in t.questions["id"][nat]])
+    assert np.all(t.P[:, nat] >= f - 1e-6) and np.all(t.P[:, nat] <= 1 - f + 1e-6)      # the table's own floors
+    refinable, measured = refine_masks(t, spec)
+    assert refinable.sum() == kinds["natural"] and 0 < measured.sum() <= 60
+    assert set(spec.measured) <= set(pd.read_csv(fake_data / "bank" / "keywords.csv")["keyword"])
+    assert min(spec.floor.values()) >= 0.01
 
 
 def test_sweep_reports_holdout_estimate(fake_data):

@@ -1,0 +1,150 @@
+"""planner/refine.py: cell selection, the belief correction (against a table with the cells
+replaced), the Refiner's cache, and refinement in played games and in the walker."""
+import numpy as np
+import pytest
+
+from planner.belief import normalize
+from planner.evaluation import TableAnswerer, play_games
+from planner.policy import make_policy
+from planner.refine import Refiner, correction, replaced_columns, select_cells
+from planner.synthetic import make_synthetic
+from planner.table import make_table
+from planner.tree import QuestionTree
+from planner.types import AnswererType, AnswererTypes
+from planner.walk import Walker
+
+
+def test_select_cells_order_budget_and_skips():
+    wk = np.array([0.05, 0.4, 0.3, 0.2, 0.05])
+    refinable = np.array([True, True, False, True])
+    measured = np.array([False, True, False, False, False])
+    asked = [0, 2, None, 3]
+    # keyword order by belief, measured keyword 1 skipped: 2, 3, 0 (0 and 4 tie: lower index)
+    got = select_cells(wk, asked, refinable, measured, set(), top=3, budget=10)
+    assert got == [(2, 3), (2, 0), (3, 3), (3, 0), (0, 3), (0, 0)]
+    assert select_cells(wk, asked, refinable, measured, set(), top=3, budget=4) == got[:4]
+    assert select_cells(wk, asked, refinable, measured, {(2, 3), (3, 0)}, top=2, budget=10) == [(2, 0), (3, 3)]
+    assert select_cells(wk, [2], refinable, measured, set()) == []          # not refinable
+    assert select_cells(wk, asked, refinable, measured, set(), top=0) == []
+    assert select_cells(np.zeros(5), asked, refinable, measured, set()) == []  # no mass: nothing
+
+
+def _two_types(K, Q, seed=0):
+    rng = np.random.default_rng(seed)
+    P = rng.uniform(0.05, 0.95, (K, Q)).astype(np.float32)
+    t = make_table([f"k{i}" for i in range(K)], P, prior=rng.dirichlet(np.ones(K)))
+    cols = np.arange(Q // 2, Q)
+    types = AnswererTypes([AnswererType("llm", 0.7),
+                           AnswererType("code", 0.3, cols, (rng.random((K, len(cols))) < 0.5).astype(np.float32))])
+    return t, types, rng
+
+
+def test_correction_equals_the_belief_with_the_cells_replaced():
+    K, Q = 12, 8
+    t, types, rng = _two_types(K, Q)
+    pol = make_policy("entropy", t, eps=1e-3, types=types)
+    questions, answers = [0, 5, 2, None, 6], [True, False, None, True, True]
+    guesses = ["k3"]
+    cells = {(1, 0): 0.97, (4, 5): 0.02, (4, 2): 0.9, (7, 6): 0.3, (9, 1): 0.8}   # (9, 1): not asked
+    got = normalize(pol.belief(questions, answers, guesses)
+                    * correction(cells, pol.L, replaced_columns(types, Q), questions, answers, 1e-3))
+    # naive: the same table with those cells replaced (the code type keeps its own columns 4..7)
+    P2 = t.P.copy()
+    for (k, q), p in cells.items():
+        P2[k, q] = p
+    t2 = make_table(t.names, P2, prior=t.prior)
+    want = make_policy("entropy", t2, eps=1e-3, types=types).belief(questions, answers, guesses)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-12)
+    # the code type's rows of a column it answers itself are untouched
+    f = correction({(4, 5): 0.02}, pol.L, replaced_columns(types, Q), [5], [True], 1e-3)
+    assert f[K + 4] == 1.0 and f[4] != 1.0
+
+
+def test_correction_hand_worked():
+    L = np.array([[0.5, 0.8], [0.5, 0.2]], dtype=np.float32)
+    f = correction({(0, 1): 0.9, (1, 0): 0.1}, L, np.zeros((1, 2), bool), [1, 0], [True, False], 1e-3)
+    np.testing.assert_allclose(f, [0.9 / 0.8, 0.9 / 0.5])
+
+
+class Counting:
+    """A measure callable from a truth matrix, counting its calls."""
+
+    def __init__(self, A):
+        self.A, self.calls = A, []
+
+    def __call__(self, k, q):
+        self.calls.append((k.copy(), q.copy()))
+        return self.A[k, q]
+
+
+def test_refiner_caches_and_groups_by_question():
+    A = np.arange(20, dtype=float).reshape(4, 5) / 20
+    m = Counting(A)
+    r = Refiner(m, np.ones(5, bool), np.zeros(4, bool), top=2, budget=3)
+    plan = r.plan(np.array([0.1, 0.5, 0.4, 0.0]), [0, 3], set())
+    assert plan == [(1, 3), (1, 0), (2, 3)]
+    assert r.fetch(plan) == 3
+    assert [sorted(set(q.tolist())) for _, q in m.calls] == [[3], [0]]      # one call per question
+    assert r.fetch(plan + [(0, 0)]) == 1 and r.calls_ == 4                # cached cells cost nothing
+    assert r.cells_[(2, 3)] == A[2, 3]
+    # a deadline in the past starts no group
+    assert r.fetch([(3, 4)], deadline=0.0) == 0 and (3, 4) not in r.cells_
+    with pytest.raises(ValueError):
+        Refiner(lambda k, q: np.ones(len(k) + 1), np.ones(5, bool), np.zeros(4, bool)).fetch([(0, 0)])
+
+
+@pytest.fixture(scope="module")
+def blurred():
+    """A truth table, and a table that knows the truth for the first 60 keywords only (the rest
+    predicted: right 70% of the time, and soft)."""
+    rng = np.random.default_rng(3)
+    K, Q = 400, 60
+    truth = np.where(rng.random((K, Q)) < 0.5, 0.92, 0.08).astype(np.float32)
+    guess = np.where(rng.random((K, Q)) < 0.7, truth, 1 - truth)
+    P = np.where(np.arange(K)[:, None] < 60, truth, 0.5 + 0.3 * (guess - 0.5)).astype(np.float32)
+    t = make_table([f"thing{i}" for i in range(K)], P, prior=np.ones(K) / K)
+    return t, truth, QuestionTree(min_mass=1e-3).fit(t)
+
+
+def test_refinement_wins_more_games_on_predicted_keywords(blurred):
+    t, truth, tree = blurred
+    kws = [f"thing{i}" for i in range(60, 400, 2)]                   # 170 predicted keywords
+    ans = TableAnswerer(truth, "truth")
+    base = play_games(t, "q20", ans, kws, tree=tree, seed=1)
+    r = Refiner(lambda k, q: truth[k, q], np.ones(t.Q, bool), np.arange(t.K) < 60, top=32, budget=32)
+    ref = play_games(t, "q20", ans, kws, tree=tree, seed=1, refiner=r)
+    assert (ref["refined_cells"] > 0).all() and (ref["refined_cells"] <= 32 * 20).all()
+    assert (ref["off_tree_moves"] > 0).all()
+    # the same answers (common random numbers): measuring the asked cells of the leaders must
+    # solve clearly more of them than the predicted cells alone
+    assert ref["solved"].mean() >= base["solved"].mean() + 0.15, (base["solved"].mean(), ref["solved"].mean())
+
+
+def test_a_refiner_with_nothing_to_measure_changes_no_move():
+    t = make_synthetic(300, 40, noise=0.1, seed=8, prior_skew=0.6)
+    tree = QuestionTree(min_mass=1e-3).fit(t)
+    ans = TableAnswerer(np.clip(t.P, 0.2, 0.8), "soft")
+    kws = t.names[::15]
+    a = play_games(t, "q20", ans, kws, tree=tree, seed=2)
+    r = Refiner(lambda k, q: t.P[k, q], np.ones(t.Q, bool), np.ones(t.K, bool))   # all measured: no-op
+    b = play_games(t, "q20", ans, kws, tree=tree, seed=2, refiner=r)
+    assert a["guesses"].tolist() == b["guesses"].tolist() and (b["refined_cells"] == 0).all()
+    assert r.calls_ == 0
+
+
+def test_walker_with_cells_goes_online_and_agrees_with_the_correction():
+    t = make_synthetic(150, 30, noise=0.1, seed=5)
+    tree = QuestionTree(min_mass=1e-3).fit(t)
+    w = Walker(t, tree)
+    q0 = int(tree.question_[0])
+    qs, ans = [q0], [True]
+    g = w.next_guess(qs, ans, [])
+    assert g.on_tree
+    top = int(np.argmax(w.belief(qs, ans, [])))
+    cells = {(top, q0): 0.001, (top, (q0 + 1) % t.Q): 0.999}           # the second: not asked
+    assert Walker.refined(qs, cells) and not Walker.refined([(q0 + 2) % t.Q], cells)
+    g2 = w.next_guess(qs, ans, [], cells)
+    assert not g2.on_tree and g2.index != top
+    q2 = w.next_question(qs, ans, [t.names[g2.index]], cells)
+    assert not q2.on_tree and q2.index != q0
+    np.testing.assert_allclose(w.belief(qs, ans, [], {}), w.belief(qs, ans, []))

@@ -7,7 +7,8 @@ Layout (unpacked to /kaggle_simulations/agent/ on Kaggle)::
 
     main.py                      agent/main.py: puts lib/ on sys.path, forwards to agent.core
     lib/agent/ lib/planner/      the project code the agent runs
-    lib/tables/llm.py            the LLM scorer (with tables/__init__.py, tables/prompts.py)
+    lib/tables/llm.py            the LLM scorer (with tables/__init__.py, tables/prompts.py,
+                                 tables/refine_llm.py: measuring cells during a game)
     data/table/  data/tree.npz   the runtime table (and its answerer types, types.npz) and its tree (checked to match)
     model/                       optional HF model directory (--model)
 
@@ -36,7 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 CODE = [("agent", "*.py"), ("planner", "*.py")]
-TABLES_CODE = ["tables/__init__.py", "tables/llm.py", "tables/prompts.py"]
+TABLES_CODE = ["tables/__init__.py", "tables/llm.py", "tables/prompts.py", "tables/refine_llm.py"]
 TABLE_FILES = ["keywords.csv", "questions.csv", "P.npy", "meta.json", "types.npz"]
 GB = 1e9
 

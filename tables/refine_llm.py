@@ -9,7 +9,8 @@ new cells the same way, so a cell measured in a game is what the bank would have
     measure = CellMeasure(scorer, spec, table)      # scorer: tables.llm.YesNoScorer
     P = measure(keyword_rows, question_cols)        # (n,) calibrated, floored P(yes)
 
-torch is only touched through the scorer it is given.
+torch is only touched through the scorer it is given; numpy is the only import (the submission
+ships this file beside tables/llm.py).
 """
 from __future__ import annotations
 
@@ -84,9 +85,10 @@ def cell_probability(logit, spec: RefineSpec, floor) -> np.ndarray:
     """
     z = spec.a * np.asarray(logit, dtype=np.float64) + spec.b
     p = 1.0 / (1.0 + np.exp(-np.clip(z, -500, 500)))
-    if spec.bank_map is not None:
-        from tables.noise import apply_platt
-        p = apply_platt(p, *spec.bank_map)
+    if spec.bank_map is not None:          # tables.noise.apply_platt, inlined (the submission ships this file alone)
+        a, b = spec.bank_map
+        q = np.clip(p, 1e-12, 1 - 1e-12)
+        p = 1.0 / (1.0 + np.exp(-np.clip(a * (np.log(q) - np.log1p(-q)) + b, -500, 500)))
     f = np.asarray(floor, dtype=np.float64)
     return np.clip(p, f, 1.0 - f)
 

@@ -1,0 +1,66 @@
+"""Development games with no LLM run: the second prompt style's keywords played as hold-out things.
+
+    python scripts/dev_games.py --table build/default --refine 0/0 --refine 8/8 [--json out.json]
+
+tables/dev_games.py: those keywords' natural cells become out-of-fold completion predictions, the
+second style's greedy answers answer, and the main source's cells stand in for the LLM's
+measurements during the game (``--refine TOP/CELLS``; 0/0 = no refinement). Guesser: ``greedy``
+(online, the table changed so the tree does not fit). One JSON line per setting.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+
+def make_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--table", default=str(ROOT / "build" / "default"))
+    p.add_argument("--refine", action="append", help="TOP/CELLS per setting (default 0/0 and 8/8)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", help="also write the results here")
+    return p
+
+
+def parse_setting(s: str) -> tuple[int, int]:
+    try:
+        top, cells = (int(x) for x in s.split("/"))
+    except ValueError as e:
+        raise SystemExit(f"--refine {s!r}: expected TOP/CELLS, e.g. 8/8") from e
+    return top, cells
+
+
+def main(args) -> list:
+    from planner.evaluation import play_games, summarize
+    from planner.table import load_table
+    from planner.types import table_types
+    from tables.dev_games import dev_setup
+
+    table = load_table(args.table)
+    types = table_types(args.table, table)
+    setup = dev_setup(table, seed=args.seed)
+    print(json.dumps(setup.report), flush=True)
+    out = []
+    for top, cells in map(parse_setting, args.refine or ["0/0", "8/8"]):
+        t0 = time.perf_counter()
+        df = play_games(setup.table, "greedy", setup.answerer, setup.keywords, types=types, seed=args.seed,
+                        refiner=setup.refiner(top, cells))
+        s = summarize(df)
+        out.append({"top": top, "cells": cells, "games": s["games"], "solved": int(df["solved"].sum()),
+                    "solve_rate_20": s["solve_rate_20"], "mean_round_solved": s["mean_round_solved"],
+                    "refined_cells_mean": float(df["refined_cells"].mean()), "seconds": round(time.perf_counter() - t0, 1)})
+        print(json.dumps(out[-1]), flush=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps({"report": setup.report, "results": out}, indent=1))
+    return out
+
+
+if __name__ == "__main__":
+    main(make_parser().parse_args())

@@ -1,0 +1,37 @@
+"""tables/dev_games.py on the fake committed data of tests/test_default_table.py (no LLM)."""
+import numpy as np
+import pytest
+
+from planner.evaluation import play_games
+from tables.answer_bank import load_bank
+from tables.dev_games import dev_setup
+from tests.test_default_table import fake_data  # noqa: F401 - the module fixture
+
+
+def test_dev_setup_hides_the_dev_keywords_and_refines_them(fake_data, tmp_path):  # noqa: F811
+    from tables.default_table import build_default_table
+
+    table, types, _ = build_default_table(400, bank_root=fake_data / "bank", embeddings_dir=fake_data / "emb",
+                                          progress=lambda *a: None)
+    s = dev_setup(table, bank_root=fake_data / "bank", embeddings_dir=fake_data / "emb")
+    chat = load_bank(fake_data / "bank" / "qwen1.5b-sys_sub")
+    assert s.keywords and set(s.keywords) <= set(chat.keywords) & set(table.names)
+    nat = (table.questions["kind"] == "natural").to_numpy()
+    rows = [table.names.index(k) for k in s.keywords]
+    assert not np.allclose(s.table.P[np.ix_(rows, nat)], table.P[np.ix_(rows, nat)])      # predicted now
+    assert np.array_equal(s.table.P[:, ~nat], table.P[:, ~nat])                          # letters untouched
+    assert not s.measured[rows].any() and s.report["keywords"] == len(s.keywords)
+    # the answerer is the second style's greedy answer
+    j = int(np.flatnonzero(nat)[0])
+    m = chat.grid([s.keywords[0]], [table.questions["id"][j]])[0, 0]
+    assert s.answerer(s.keywords[0], table.questions["text"][j]) == ("yes" if m > 0 else "no")
+    df = play_games(s.table, "greedy", s.answerer, s.keywords[:5], types=types, refiner=s.refiner(4, 4))
+    assert (df["refined_cells"] > 0).any() and (df["refined_cells"] <= 4 * 20).all()
+    assert s.refiner(0, 0) is None
+    from planner.table import make_table
+    keep = [i for i, n in enumerate(table.names) if n not in set(chat.keywords)]
+    other = make_table([table.names[i] for i in keep], table.P[keep], questions=table.questions["text"].tolist(),
+                       kinds=table.questions["kind"].tolist())
+    other.questions["id"] = table.questions["id"].tolist()
+    with pytest.raises(ValueError, match="no keyword of the second source"):
+        dev_setup(other, bank_root=fake_data / "bank", embeddings_dir=fake_data / "emb")

@@ -108,6 +108,17 @@ def refine_meta(main, cal, qids, floor, keywords, origin, bank_map=None) -> dict
                       bank_map=(float(bank_map.a), float(bank_map.b)) if bank_map is not None else None).to_meta()
 
 
+def bank_training(keywords, qids, sources, Z, zrow) -> tuple[np.ndarray, np.ndarray]:
+    """The completion model's training data: (X (n, F) embeddings, Y (n, Q) calibrated bank answers
+    averaged over ``sources``) for the ``keywords`` (all in ``zrow``) that every question was
+    scored for."""
+    from tables.answer_table import bank_cells
+
+    S, _ = bank_cells(keywords, qids, sources)
+    full = ~np.isnan(S).any(axis=1)
+    return Z[[zrow[k] for k in np.array(keywords)[full]]], S[full]
+
+
 def mapped_cells(P, origin, maps, floor, lam: float = 1.0) -> np.ndarray:
     """(N, Q) float32: natural cells ``P`` through the unseen-prompt maps (``maps`` = (bank map,
     completion map), by ``origin`` 1/0), each map's parameters moved a fraction ``lam`` of the way
@@ -148,9 +159,7 @@ def unseen_prompt(train_kw, Z, zrow, qids, sources, floor, Model, seed: int = 0,
     g_bank, rep_bank = fit_unseen_map(np.clip(S, lo, hi), A)
     held = set(dkw)
     rest = [k for k in train_kw if k not in held]
-    S_rest, _ = bank_cells(rest, qids, sources)
-    full = ~np.isnan(S_rest).any(axis=1)
-    m = Model(seed=seed).fit(Z[[zrow[k] for k in np.array(rest)[full]]], S_rest[full])
+    m = Model(seed=seed).fit(*bank_training(rest, qids, sources, Z, zrow))
     pred = np.clip(m.predict_proba(Z[[zrow[k] for k in dkw]]), lo, hi)
     g_comp, rep_comp = fit_unseen_map(pred, A)
     out = {"maps": (g_bank, g_comp), "letter_rates": None,
@@ -173,7 +182,7 @@ def build_default_table(n_keywords: int = 12000, *, bank_root=None, embeddings_d
     from planner.table import make_table
     from tables import bank_sources as bs
     from tables.answer_bank import load_bank
-    from tables.answer_table import (answerer_types, bank_cells, letter_columns, natural_columns,
+    from tables.answer_table import (answerer_types, letter_columns, natural_columns,
                                      question_floor)
     from tables.completion import MODELS, cross_validate
     from tables.embeddings import ROOT as EMB_ROOT, load_embeddings, universe_things
@@ -215,9 +224,7 @@ def build_default_table(n_keywords: int = 12000, *, bank_root=None, embeddings_d
     sources = [(banks[s], cals[s]) for s in banks]
     main = banks[main_source]
     train_kw = [k for k in main.keywords if k in zrow]
-    S, n = bank_cells(train_kw, qids, sources)
-    full = ~np.isnan(S).any(axis=1)
-    Xtr, Ytr = Z[[zrow[k] for k in np.array(train_kw)[full]]], S[full]
+    Xtr, Ytr = bank_training(train_kw, qids, sources, Z, zrow)
     labels = (Ytr >= 0.5).astype(float)
     Model = MODELS[completion]
     cv = cross_validate(lambda: Model(seed=seed), Xtr, Ytr, folds=5, seed=seed, groups=nat["topic"].to_numpy(),

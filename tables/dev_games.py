@@ -42,8 +42,9 @@ def dev_setup(table, bank_root=None, embeddings_dir=None, completion: str = "ker
     """See the module docstring. ``table``: a default table (tables/default_table.py) with question ids."""
     from tables import bank_sources as bs
     from tables.answer_bank import load_bank
-    from tables.answer_table import bank_cells, question_floor
+    from tables.answer_table import question_floor
     from tables.completion import MODELS
+    from tables.default_table import bank_training
     from tables.embeddings import ROOT as EMB_ROOT, load_embeddings
     from tables.question_bank import question_bank
     from tables.refine_llm import RefineSpec, cell_probability
@@ -69,9 +70,8 @@ def dev_setup(table, bank_root=None, embeddings_dir=None, completion: str = "ker
     enames, Z = load_embeddings(embeddings_dir or EMB_ROOT / "qwen1.5b")
     zr = {k: i for i, k in enumerate(enames)}
     train = [k for k in train if k in zr]
-    S, _ = bank_cells(train, nat_ids, [(main, cm), (chat, cc)])
-    full = ~np.isnan(S).any(axis=1)
-    model = MODELS[completion](seed=seed).fit(Z[[zr[k] for k in np.array(train)[full]]], S[full])
+    X, Y = bank_training(train, nat_ids, [(main, cm), (chat, cc)], Z, zr)
+    model = MODELS[completion](seed=seed).fit(X, Y)
     pred = np.clip(model.predict_proba(Z[[zr[k] for k in test]]), floor, 1 - floor)
     from planner.table import make_table
     P = np.array(table.P, dtype=np.float32, copy=True)
@@ -107,6 +107,6 @@ def dev_setup(table, bank_root=None, embeddings_dir=None, completion: str = "ker
     # (never refined); in a live game the LLM measures them too (docs say what this flatters)
     measured = np.isnan(L_main).any(axis=1) | np.isin(names, train)
     ok = ~np.isnan(margin)
-    rep = {"keywords": len(test), "train_keywords": int(full.sum()), "refinable_rows": int((~measured).sum()),
+    rep = {"keywords": len(test), "train_keywords": int(len(X)), "refinable_rows": int((~measured).sum()),
            "answerer_yes_rate": float((margin[ok] > 0).mean()), "table_mean_p": float(pred.mean())}
     return DevSetup(t2, test, answerer, measure, nat.copy(), measured, rep)

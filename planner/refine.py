@@ -11,7 +11,7 @@ so choosing a question needs no change either).
 Pure numpy, no LLM: the measuring callable is given (tables/refine_llm.py has the LLM one).
 
     plan   = select_cells(wk, asked, refinable, measured, have, top=8, budget=8)
-    factor = correction(pairs, L, replaced, questions, answers, eps)   # (H,) belief multiplier
+    factor = correction(pairs, L, replaced, questions, answers, eps, *type_maps(types, table))  # (H,)
 """
 from __future__ import annotations
 
@@ -52,15 +52,19 @@ def select_cells(wk: np.ndarray, asked, refinable: np.ndarray, measured: np.ndar
     return out
 
 
-def correction(pairs: dict, L: np.ndarray, replaced: np.ndarray, questions, answers, eps: float) -> np.ndarray:
+def correction(pairs: dict, L: np.ndarray, replaced: np.ndarray, questions, answers, eps: float,
+               maps: np.ndarray | None = None, floor: np.ndarray | None = None) -> np.ndarray:
     """(H,) factor that turns a belief computed with ``L`` into one computed with the measured cells.
 
     pairs: {(k, q): P(yes) measured}; L: (H, Q) the policy's likelihoods, H = T * K hypothesis rows
-    (row t * K + k); replaced: (T, Q) bool, columns where type t has its own answer model (a code
-    answerer's) that a measurement of the LLM does not change; questions / answers: the history
-    (column or None, True / False / None). For each answered round (q, a) and each measured (k, q),
-    every type t with q not replaced gets lik(P_measured) / lik(L[t K + k, q]), lik(p) = p for a yes
-    and 1 - p for a no; the measured P is clipped to [eps, 1 - eps] like the table.
+    (row t * K + k); replaced: (T, Q) bool, columns where type t has its own answer model; questions
+    / answers: the history (column or None, True / False / None). For each answered round (q, a) and
+    each measured (k, q), every type t gets lik(P_t) / lik(L[t K + k, q]), lik(p) = p for a yes and
+    1 - p for a no, where P_t is the measured P for a type that uses the table's column q, the
+    measured P through the type's Platt map ``maps[t]`` = (a, b) (clipped to [floor_q, 1 - floor_q])
+    for a type whose column q was mapped from the table's (tables/bias_types.py), and no factor for
+    a type that replaced column q by a model of its own (a code answerer's, NaN map). Every P is
+    clipped to [eps, 1 - eps] like the table. maps: (T, 2), default all NaN; floor: (Q,), default 0.
 
     >>> L = np.array([[.5, .5], [.5, .5]], dtype=np.float32)    # T = 1, K = 2
     >>> correction({(1, 0): .9}, L, np.zeros((1, 2), bool), [0], [False], 1e-3).round(3).tolist()
@@ -77,14 +81,39 @@ def correction(pairs: dict, L: np.ndarray, replaced: np.ndarray, questions, answ
     for (k, q), p in pairs.items():
         if q not in ans:
             continue
-        p = min(max(float(p), eps), 1.0 - eps)
         for t in range(T):
+            pt = float(p)
             if replaced[t, q]:
-                continue
+                if maps is None or not np.isfinite(maps[t]).all():
+                    continue
+                lo = float(floor[q]) if floor is not None else 0.0
+                pt = min(max(1.0 / (1.0 + np.exp(-(maps[t, 0] * _logit(pt) + maps[t, 1]))), lo), 1.0 - lo)
+            pt = min(max(pt, eps), 1.0 - eps)
             r = t * K + k
             old = float(L[r, q])
-            f[r] *= (p / old) if ans[q] else ((1.0 - p) / (1.0 - old))
+            f[r] *= (pt / old) if ans[q] else ((1.0 - pt) / (1.0 - old))
     return f
+
+
+def _logit(p: float, eps: float = 1e-6) -> float:
+    p = min(max(p, eps), 1.0 - eps)
+    return float(np.log(p / (1.0 - p)))
+
+
+def type_maps(types, table) -> tuple[np.ndarray, np.ndarray]:
+    """(maps (T, 2), floor (Q,)) for :func:`correction`: each type's bank-cell map (a measured cell
+    is a bank cell; NaN for a type without maps) and the table's per-question floor
+    (``meta["refine"]["floor"]`` by question id, 0 where it has none)."""
+    maps = np.full((types.T, 2), np.nan)
+    for t, ty in enumerate(types.types):
+        m = ty.maps or {}
+        ab = m.get("bank") or m.get("completion")
+        if ab is not None:
+            maps[t] = ab
+    fl = ((table.meta or {}).get("refine") or {}).get("floor") or {}
+    ids = table.questions["id"].astype(str).tolist() if "id" in table.questions else []
+    floor = np.array([float(fl.get(q, 0.0)) for q in ids], dtype=np.float64) if ids else np.zeros(table.Q)
+    return maps, floor
 
 
 def replaced_columns(types, Q: int) -> np.ndarray:

@@ -37,6 +37,9 @@ class AnswererType:
     weight: float
     cols: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     values: np.ndarray | None = None           # (K, len(cols)) float32 P(yes)
+    maps: dict | None = None                   # {"bank": (a, b), "completion": (a, b)}: how this type's
+    #                                            values came from the table's cells (Platt maps), so a
+    #                                            cell measured or predicted later is mapped the same way
 
 
 @dataclass
@@ -101,6 +104,8 @@ class AnswererTypes:
             h.update(np.asarray(t.cols, dtype=np.int64).tobytes())
             if len(t.cols):
                 h.update(np.ascontiguousarray(t.values, dtype=np.float32).tobytes())
+            if t.maps:
+                h.update(json.dumps(_maps_json(t.maps), sort_keys=True).encode())
         return h.hexdigest()
 
     def with_weights(self, weights: dict) -> "AnswererTypes":
@@ -108,7 +113,7 @@ class AnswererTypes:
         bad = set(weights) - set(self.names)
         if bad:
             raise TypesError(f"unknown answerer type(s) {sorted(bad)}; have {self.names}")
-        return AnswererTypes([AnswererType(t.name, float(weights.get(t.name, t.weight)), t.cols, t.values)
+        return AnswererTypes([AnswererType(t.name, float(weights.get(t.name, t.weight)), t.cols, t.values, t.maps)
                               for t in self.types])
 
     def subset(self, names) -> "AnswererTypes":
@@ -116,6 +121,10 @@ class AnswererTypes:
         if missing:
             raise TypesError(f"unknown answerer type(s) {missing}; have {self.names}")
         return AnswererTypes([t for t in self.types if t.name in names])
+
+
+def _maps_json(maps):
+    return {k: [float(x) for x in v] for k, v in maps.items()} if maps else None
 
 
 def single_type(name: str = "table") -> AnswererTypes:
@@ -127,7 +136,8 @@ def save_types(types: AnswererTypes, path) -> Path:
     """``types.npz``: names, weights, and per type its columns and values (float16)."""
     path = Path(path)
     arrays = {"meta": np.array(json.dumps({"version": TYPES_VERSION, "names": types.names,
-                                           "weights": [float(t.weight) for t in types.types]}))}
+                                           "weights": [float(t.weight) for t in types.types],
+                                           "maps": [_maps_json(t.maps) for t in types.types]}))}
     for i, t in enumerate(types.types):
         arrays[f"cols_{i}"] = np.asarray(t.cols, dtype=np.int64)
         arrays[f"values_{i}"] = (np.asarray(t.values, dtype=np.float16) if len(t.cols)
@@ -149,8 +159,10 @@ def load_types(path, table=None) -> AnswererTypes:
             meta = json.loads(str(z["meta"]))
             if meta.get("version") != TYPES_VERSION:
                 raise TypesError(f"{path}: types version {meta.get('version')!r}, this code reads {TYPES_VERSION}")
-            types = [AnswererType(n, w, z[f"cols_{i}"], z[f"values_{i}"].astype(np.float32) if len(z[f"cols_{i}"]) else None)
-                     for i, (n, w) in enumerate(zip(meta["names"], meta["weights"]))]
+            maps = meta.get("maps") or [None] * len(meta["names"])     # optional: files before maps had none
+            types = [AnswererType(n, w, z[f"cols_{i}"], z[f"values_{i}"].astype(np.float32) if len(z[f"cols_{i}"]) else None,
+                                  {k: tuple(v) for k, v in m.items()} if m else None)
+                     for i, (n, w, m) in enumerate(zip(meta["names"], meta["weights"], maps))]
     except (OSError, KeyError, ValueError) as e:
         if isinstance(e, TypesError):
             raise

@@ -74,11 +74,13 @@ class Walker:
         """(H,) posterior over (answerer type, keyword) hypotheses, with the measured ``cells``."""
         w = self.policy.belief(questions, answers, guesses)
         if self.refined(questions, cells):
-            from planner.refine import correction, replaced_columns
+            from planner.refine import correction, replaced_columns, type_maps
             if self._replaced is None:
-                self._replaced = replaced_columns(self.policy.types, self.table.Q)
-            w = normalize_rows(w * correction(cells, self.policy.L, self._replaced, questions, answers,
-                                              self.policy.eps))
+                self._replaced = (replaced_columns(self.policy.types, self.table.Q),
+                                  *type_maps(self.policy.types, self.table))
+            rep, maps, floor = self._replaced
+            w = normalize_rows(w * correction(cells, self.policy.L, rep, questions, answers,
+                                              self.policy.eps, maps, floor))
         return w
 
     @staticmethod

@@ -1,6 +1,7 @@
 """Development games with no LLM run: the second prompt style's keywords played as hold-out things.
 
     python scripts/dev_games.py --table build/default --refine 0/0 --refine 8/8 [--json out.json]
+    python scripts/dev_games.py --table build/bias --types llm exact --type-weight llm=0.8   # a types subset
 
 tables/dev_games.py: those keywords' natural cells become out-of-fold completion predictions, the
 second style's greedy answers answer, and the main source's cells stand in for the LLM's
@@ -24,6 +25,8 @@ def make_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--table", default=str(ROOT / "build" / "default"))
     p.add_argument("--refine", action="append", help="TOP/CELLS per setting (default 0/0 and 8/8)")
+    p.add_argument("--types", nargs="+", help="play with only these answerer types of the table (e.g. llm exact)")
+    p.add_argument("--type-weight", action="append", default=[], help="NAME=W: a type's prior weight (repeatable)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", help="also write the results here")
     return p
@@ -40,17 +43,22 @@ def parse_setting(s: str) -> tuple[int, int]:
 def main(args) -> list:
     from planner.evaluation import play_games, summarize
     from planner.table import load_table
-    from planner.types import table_types
+    from planner.types import parse_weights, table_types
     from tables.dev_games import dev_setup
 
     table = load_table(args.table)
     types = table_types(args.table, table)
-    setup = dev_setup(table, seed=args.seed)
+    if args.types:
+        types = types.subset(args.types)
+    if args.type_weight:
+        types = types.with_weights(parse_weights(args.type_weight))
+    setup = dev_setup(table, types, seed=args.seed)
+    setup.report["types"] = dict(zip(setup.types.names, setup.types.prior.round(3).tolist())) if setup.types else None
     print(json.dumps(setup.report), flush=True)
     out = []
     for top, cells in map(parse_setting, args.refine or ["0/0", "8/8"]):
         t0 = time.perf_counter()
-        df = play_games(setup.table, "greedy", setup.answerer, setup.keywords, types=types, seed=args.seed,
+        df = play_games(setup.table, "greedy", setup.answerer, setup.keywords, types=setup.types, seed=args.seed,
                         refiner=setup.refiner(top, cells))
         s = summarize(df)
         out.append({"top": top, "cells": cells, "games": s["games"], "solved": int(df["solved"].sum()),

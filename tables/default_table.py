@@ -175,9 +175,51 @@ def unseen_prompt(train_kw, Z, zrow, qids, sources, floor, Model, seed: int = 0,
     return out
 
 
+def yes_bias_types(truthful, origin, qids, floor, train_kw, sources, Z, zrow, Model, bank_root=None,
+                   exclude=(), seed: int = 0) -> tuple[list, dict]:
+    """([AnswererType], report): one type per greedy LLM source of the bank (the main prompt and,
+    when the bank has it, the development prompt), its natural cells the table's calibrated cells
+    through maps fitted to that source's greedy answers (tables/bias_types.py). ``exclude``: the
+    development games' keywords (the second prompt style's), left out of every completion map fit;
+    the second style itself is not a type (it answers the development games). The development
+    prompt's keywords all lie among the second style's, so its map is fitted on them: its answers
+    are its own, not the second style's that the development games play against."""
+    from planner.types import AnswererType
+    from tables import bank_sources as bs
+    from tables.answer_bank import load_bank
+    from tables.bias_types import as_pairs, fit_source_maps, map_cells, oof_completion
+
+    root = Path(bank_root) if bank_root else bs.ROOT
+    greedy = [sources[0][0]]
+    if bs.SOURCES["dev"]["name"] in set(bs.list_sources(root)):
+        greedy.append(load_bank(root / bs.SOURCES["dev"]["name"]))
+    oof_kw, oof = oof_completion(train_kw, qids, sources, Z, zrow, Model, floor, seed=seed)
+    out, rep = [], {"oof_keywords": len(oof_kw), "types": {}}
+    for bank in greedy:
+        others = [(b, c) for b, c in sources if b.source != bank.source]
+        fit = fit_source_maps(bank, others, oof_kw, oof, qids, floor,
+                              exclude=exclude if bank.source == sources[0][0].source else ())
+        pairs = as_pairs(fit)
+        name = "llm_" + bank.source.split("-", 1)[-1]          # qwen1.5b-qf_sub -> llm_qf_sub
+        out.append(AnswererType(name, 1.0, np.arange(len(qids)), map_cells(truthful, origin, pairs, floor), pairs))
+        rep["types"][name] = fit["report"]
+    return out, rep
+
+
+def reweigh_llm_types(types, extra, llm_weight: float):
+    """``types`` (llm + exact) with ``extra`` LLM types added, ``llm_weight`` split evenly over all
+    LLM types (every type but ``exact``)."""
+    from planner.types import AnswererType, AnswererTypes
+
+    llm = [t for t in types.types if t.name != "exact"] + list(extra)
+    w = llm_weight / len(llm)
+    return AnswererTypes([AnswererType(t.name, w, t.cols, t.values, t.maps) for t in llm]
+                         + [t for t in types.types if t.name == "exact"])
+
+
 def build_default_table(n_keywords: int = 12000, *, bank_root=None, embeddings_dir=None, main_source=None,
                         other_sources=None, exact_weight: float = 0.2, completion: str = "kernel", seed: int = 0,
-                        unseen: bool = True, truthful_weight: float = 0.0, progress=print):
+                        unseen: bool = True, truthful_weight: float = 0.0, bias_types: bool = False, progress=print):
     """(Table, AnswererTypes, report dict). See the module docstring."""
     from planner.table import make_table
     from tables import bank_sources as bs
@@ -294,5 +336,12 @@ def build_default_table(n_keywords: int = 12000, *, bank_root=None, embeddings_d
         half = mapped_cells(truthful, origin, dev["maps"], floor, lam=0.5)
         types = AnswererTypes(types.types + [AnswererType("truthful", tw / 2, np.arange(len(nat)), truthful),
                                              AnswererType("llm_half", tw / 2, np.arange(len(nat)), half)])
+    if bias_types:
+        if tw > 0:
+            raise ValueError("bias_types and truthful_weight are two designs of the LLM types: choose one")
+        extra, rep["bias_types"] = yes_bias_types(truthful, origin, qids, floor, train_kw, sources, Z, zrow, Model,
+                                                  bank_root, exclude=banks[other_sources[0]].keywords, seed=seed)
+        types = reweigh_llm_types(types, extra, llm_weight=1 - exact_weight)
+        progress(f"bias types: {json.dumps(rep['bias_types'])}")
     rep["questions"] = {k: int(v) for k, v in questions["kind"].value_counts().items()}
     return table, types, rep

@@ -24,7 +24,8 @@ class DevSetup:
     """table: a copy of the table with the dev keywords' natural cells predicted; keywords: the dev
     keywords; answerer: callable (keyword, question text) -> "yes" | "no"; measure: the refiner's
     callable; refinable (Q,), measured (K,): as planner.refine.Refiner wants them; report: counts
-    and the answerer's yes rate."""
+    and the answerer's yes rate; types: the table's answerer types with the dev keywords' mapped
+    cells recomputed from the predictions (None when none were given)."""
     table: object
     keywords: list
     answerer: object
@@ -32,14 +33,17 @@ class DevSetup:
     refinable: np.ndarray
     measured: np.ndarray
     report: dict
+    types: object = None
 
     def refiner(self, top: int, budget: int):
         from planner.refine import Refiner
         return Refiner(self.measure, self.refinable, self.measured, top=top, budget=budget) if top and budget else None
 
 
-def dev_setup(table, bank_root=None, embeddings_dir=None, completion: str = "kernel", seed: int = 0) -> DevSetup:
-    """See the module docstring. ``table``: a default table (tables/default_table.py) with question ids."""
+def dev_setup(table, types=None, bank_root=None, embeddings_dir=None, completion: str = "kernel", seed: int = 0) -> DevSetup:
+    """See the module docstring. ``table``: a default table (tables/default_table.py) with question ids;
+    ``types``: its answerer types; a type with maps (tables/bias_types.py) gets the dev keywords'
+    natural cells as the completion map of the predictions, as a hold-out thing's are."""
     from tables import bank_sources as bs
     from tables.answer_bank import load_bank
     from tables.answer_table import question_floor
@@ -80,6 +84,23 @@ def dev_setup(table, bank_root=None, embeddings_dir=None, completion: str = "ker
                     questions=table.questions["text"].tolist(), kinds=table.questions["kind"].tolist(),
                     meta={"built_by": "tables.dev_games", "from": table.hash})
     t2.questions["id"] = qids
+    if types is not None:
+        from planner.types import AnswererType, AnswererTypes
+        from tables.bias_types import map_cells
+
+        rows = [row[k] for k in test]
+        new = []
+        for ty in types.types:
+            if ty.maps and len(ty.cols):
+                pos = {int(c): i for i, c in enumerate(ty.cols)}
+                if not all(int(c) in pos for c in ncol):
+                    raise ValueError(f"type {ty.name!r} has maps but does not replace every natural column")
+                v = np.array(ty.values, dtype=np.float32, copy=True)
+                v[np.ix_(rows, [pos[int(c)] for c in ncol])] = map_cells(pred, np.zeros_like(pred), ty.maps, floor)
+                ty = AnswererType(ty.name, ty.weight, ty.cols, v, ty.maps)
+            new.append(ty)
+        types = AnswererTypes(new)
+        types.check(t2)
     margin = chat.grid(test, nat_ids)                      # (n, nQ) the second style's margins
     texts = t2.questions["text"].tolist()
     col = {t: j for j, t in enumerate(texts)}
@@ -109,4 +130,4 @@ def dev_setup(table, bank_root=None, embeddings_dir=None, completion: str = "ker
     ok = ~np.isnan(margin)
     rep = {"keywords": len(test), "train_keywords": int(len(X)), "refinable_rows": int((~measured).sum()),
            "answerer_yes_rate": float((margin[ok] > 0).mean()), "table_mean_p": float(pred.mean())}
-    return DevSetup(t2, test, answerer, measure, nat.copy(), measured, rep)
+    return DevSetup(t2, test, answerer, measure, nat.copy(), measured, rep, types)

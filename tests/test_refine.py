@@ -60,6 +60,45 @@ def test_correction_equals_the_belief_with_the_cells_replaced():
     assert f[K + 4] == 1.0 and f[4] != 1.0
 
 
+def test_correction_maps_a_measured_cell_for_a_mapped_type():
+    """A yes-bias type (tables/bias_types.py) holds the table's cells through a Platt map: a measured
+    cell must reach it through the same map (floored), equal to rebuilding the type from a table
+    with the cell replaced."""
+    from planner.refine import type_maps
+    from tables.bias_types import map_cells
+
+    K, Q = 10, 6
+    rng = np.random.default_rng(2)
+    P = rng.uniform(0.05, 0.95, (K, Q)).astype(np.float32)
+    floor = np.full(Q, 0.04)
+    maps = {"bank": (1.1, 1.5), "completion": (0.8, 1.2)}
+    origin = np.zeros((K, Q))
+    origin[:3] = 1
+    t = make_table([f"k{i}" for i in range(K)], P, prior=rng.dirichlet(np.ones(K)),
+                   meta={"refine": {"floor": {f"q{j}": 0.04 for j in range(Q)}}})
+    t.questions["id"] = [f"q{j}" for j in range(Q)]
+    cols = np.arange(Q)
+    biased = lambda M: AnswererTypes([AnswererType("llm", 0.5),  # noqa: E731
+                                      AnswererType("yes", 0.5, cols, map_cells(M, origin, maps, floor), maps)])
+    types = biased(P)
+    pol = make_policy("entropy", t, eps=1e-3, types=types)
+    questions, answers = [1, 4, 0], [True, False, True]
+    cells = {(5, 1): 0.9, (6, 4): 0.3, (2, 0): 0.1}
+    m, fl = type_maps(types, t)
+    np.testing.assert_allclose(fl, floor)
+    assert np.isnan(m[0]).all() and np.allclose(m[1], maps["bank"])
+    got = normalize(pol.belief(questions, answers, [])
+                    * correction(cells, pol.L, replaced_columns(types, Q), questions, answers, 1e-3, m, fl))
+    # naive: the measured cells are bank cells now (origin 1), in the table and through the map
+    P2, o2 = P.copy(), origin.copy()
+    for (k, q), p in cells.items():
+        P2[k, q], o2[k, q] = p, 1
+    t2 = make_table(t.names, P2, prior=t.prior)
+    ty2 = AnswererTypes([AnswererType("llm", 0.5), AnswererType("yes", 0.5, cols, map_cells(P2, o2, maps, floor))])
+    want = make_policy("entropy", t2, eps=1e-3, types=ty2).belief(questions, answers, [])
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-12)
+
+
 def test_correction_hand_worked():
     L = np.array([[0.5, 0.8], [0.5, 0.2]], dtype=np.float32)
     f = correction({(0, 1): 0.9, (1, 0): 0.1}, L, np.zeros((1, 2), bool), [1, 0], [True, False], 1e-3)

@@ -1,0 +1,124 @@
+"""tables/bias_types.py: maps from the table's cells to a source's greedy answers, out-of-fold
+predictions, the mapped cells; and the yes-bias types of the default table (fake committed data)."""
+import numpy as np
+import pytest
+
+from planner.types import load_types, save_types
+from tables.bias_types import fit_source_maps, map_cells, oof_completion
+from tests.test_default_table import fake_data  # noqa: F401 - the module fixture
+
+
+class FakeBank:
+    """A bank with a ``grid`` of raw logits (the only part the maps read)."""
+
+    def __init__(self, keywords, qids, L, source="fake"):
+        self.keywords, self.qids, self.L, self.source = list(keywords), list(qids), L, source
+        self.spec = {"prompt": source}
+
+    def grid(self, keywords, qids):
+        r = {k: i for i, k in enumerate(self.keywords)}
+        c = {q: j for j, q in enumerate(self.qids)}
+        out = np.full((len(keywords), len(qids)), np.nan)
+        for i, k in enumerate(keywords):
+            for j, q in enumerate(qids):
+                if k in r and q in c:
+                    out[i, j] = self.L[r[k], c[q]]
+        return out
+
+
+def test_map_cells_bank_and_completion_rows():
+    P = np.array([[0.2, 0.2], [0.2, 0.2]])
+    origin = np.array([[1, 0], [0, 1]])
+    got = map_cells(P, origin, {"bank": (1.0, 1.0), "completion": (2.0, 0.0)}, [0.0, 0.3])
+    lo = 1 / (1 + np.exp(-(np.log(0.25) + 1)))           # bank: sigmoid(logit 0.2 + 1)
+    co = 1 / (1 + 16)                                    # completion: sigmoid(2 logit 0.2) = 1 / 17
+    assert 0.3 < lo < 0.7
+    np.testing.assert_allclose(got, [[lo, 0.3], [co, lo]], rtol=1e-5)      # the 1/17 of column 1 floored to 0.3
+    # no bank map: the completion map everywhere
+    np.testing.assert_allclose(map_cells(P, origin, {"completion": (2.0, 0.0)}, [0, 0]), np.full((2, 2), co), rtol=1e-5)
+
+
+def test_fit_source_maps_recovers_a_yes_bias():
+    """Greedy answers drawn as a yes-biased answerer of known bias would give them: the fitted
+    completion map shifts toward yes by about that bias, and the excluded keywords are not used."""
+    rng = np.random.default_rng(0)
+    n, Q = 300, 40
+    kw, qids = [f"k{i}" for i in range(n)], [f"q{j}" for j in range(Q)]
+    P = rng.uniform(0.02, 0.98, (n, Q))
+    says = rng.random((n, Q)) < 1 / (1 + np.exp(-(np.log(P / (1 - P)) + 2.0)))     # bias +2
+    bank = FakeBank(kw, qids, np.where(says, 1.0, -1.0))
+    fit = fit_source_maps(bank, [], kw, P, qids, np.zeros(Q), exclude=kw[:100])
+    assert fit["bank"] is None                              # no other source: no bank map
+    c = fit["completion"]
+    assert abs(c.b - 2.0) < 0.3 and abs(c.a - 1.0) < 0.2
+    assert fit["report"]["completion_cells"]["keywords"] == 200
+    assert fit["report"]["completion_cells"]["yes_rate"] > P.mean() + 0.15
+    with pytest.raises(ValueError, match="excluded"):
+        fit_source_maps(bank, [], kw, P, qids, np.zeros(Q), exclude=kw)
+
+
+class Recording:
+    """A completion model that predicts each test row's own training target if it saw it (leak)."""
+    seen: list = []
+
+    def __init__(self, seed=0):
+        pass
+
+    def fit(self, X, Y):
+        Recording.seen.append({tuple(np.round(x, 6)) for x in X})
+        self.mean_ = Y.mean(axis=0)
+        return self
+
+    def predict_proba(self, X):
+        assert not any(tuple(np.round(x, 6)) in Recording.seen[-1] for x in X), "a test keyword was in training"
+        return np.tile(self.mean_, (len(X), 1))
+
+
+def test_oof_completion_never_trains_on_its_test_keywords():
+    from tables.answer_table import bank_cells  # noqa: F401 - the real path is used below
+
+    rng = np.random.default_rng(1)
+    n, Q = 25, 6
+    kw, qids = [f"k{i}" for i in range(n)], [f"q{j}" for j in range(Q)]
+    bank = FakeBank(kw, qids, rng.normal(size=(n, Q)), source="main")
+    cal = None
+    Z = rng.normal(size=(n + 3, 4))
+    zrow = {k: i for i, k in enumerate(kw)}
+    Recording.seen = []
+    got_kw, oof = oof_completion(kw + ["not embedded"], qids, [(bank, cal)], Z, zrow, Recording, np.full(Q, 0.1), folds=5)
+    assert got_kw == kw and oof.shape == (n, Q) and len(Recording.seen) == 5
+    assert (oof >= 0.1).all() and (oof <= 0.9).all()
+
+
+def test_default_table_with_bias_types(fake_data, tmp_path):  # noqa: F811
+    from planner.tree import QuestionTree
+    from planner.walk import Walker
+    from tables.default_table import build_default_table
+    from tables.dev_games import dev_setup
+
+    table, types, rep = build_default_table(300, bank_root=fake_data / "bank", embeddings_dir=fake_data / "emb",
+                                            unseen=False, bias_types=True, progress=lambda *a: None)
+    assert types.names == ["llm", "llm_qf_sub", "llm_zs-dev", "exact"]
+    assert np.allclose(types.prior, [0.8 / 3] * 3 + [0.2])
+    nat = np.flatnonzero((table.questions["kind"] == "natural").to_numpy())
+    for ty in types.types[1:3]:
+        assert np.array_equal(ty.cols, nat) and set(ty.maps) >= {"completion"}
+    qf = rep["bias_types"]["types"]["llm_qf_sub"]
+    # the main source's bank map is fitted on the other style's cells, its completion map outside
+    # the development games' keywords (the second style's 30 of the 60)
+    assert qf["bank_cells"]["keywords"] == 30 and qf["completion_cells"]["keywords"] == 30
+    save_types(types, tmp_path / "types.npz")
+    back = load_types(tmp_path / "types.npz", table)
+    assert back.names == types.names and back.types[1].maps == types.types[1].maps and back.types[0].maps is None
+    tree = QuestionTree(min_mass=1e-2).fit(table, types=types)
+    assert Walker(table, tree, types=types).next_question([], [], []).on_tree
+    # development games: the dev keywords' mapped cells come from the predictions
+    s = dev_setup(table, types, bank_root=fake_data / "bank", embeddings_dir=fake_data / "emb")
+    rows = [table.names.index(k) for k in s.keywords]
+    P_dev = s.table.P[np.ix_(rows, nat)]
+    want = map_cells(P_dev, np.zeros_like(P_dev), types.types[1].maps, np.zeros(len(nat)))
+    got = s.types.types[1].values[rows]
+    mid = (want > 0.2) & (want < 0.8)                     # away from the floors (all below 0.2 here)
+    assert mid.sum() > 100
+    np.testing.assert_allclose(got[mid], want[mid], rtol=1e-4)
+    assert not np.allclose(got, types.types[1].values[rows])

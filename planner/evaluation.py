@@ -134,7 +134,7 @@ def play_games(table, guesser: str, answerer, keywords, *, tree=None, games_per_
     if refiner is not None:
         from planner.refine import correction, replaced_columns, type_maps
         replaced = replaced_columns(policy.types, Q)
-        tmaps, tfloor = type_maps(policy.types, table)
+        tmaps, tfloor, toffsets = type_maps(policy.types, table)
         W[:] = policy.initial_belief()
         has_w[:] = True
     U = np.stack([_uniforms(seed, gm[0], gm[3], Q) for gm in games]) if is_table and n else None
@@ -190,7 +190,7 @@ def play_games(table, guesser: str, answerer, keywords, *, tree=None, games_per_
                 if cs:
                     new = {c: refiner.cells_[c] for c in cs if c in refiner.cells_}
                     W[i] = normalize(W[i] * correction(new, policy.L, replaced, hist_q[i], hist_a[i], eps,
-                                                             tmaps, tfloor))
+                                                             tmaps, tfloor, toffsets))
                     have[i].update(new)
                     node[i] = -1
         gk = np.empty(len(idx), np.int64)

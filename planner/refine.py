@@ -53,7 +53,8 @@ def select_cells(wk: np.ndarray, asked, refinable: np.ndarray, measured: np.ndar
 
 
 def correction(pairs: dict, L: np.ndarray, replaced: np.ndarray, questions, answers, eps: float,
-               maps: np.ndarray | None = None, floor: np.ndarray | None = None) -> np.ndarray:
+               maps: np.ndarray | None = None, floor: np.ndarray | None = None,
+               offsets: np.ndarray | None = None) -> np.ndarray:
     """(H,) factor that turns a belief computed with ``L`` into one computed with the measured cells.
 
     pairs: {(k, q): P(yes) measured}; L: (H, Q) the policy's likelihoods, H = T * K hypothesis rows
@@ -64,7 +65,8 @@ def correction(pairs: dict, L: np.ndarray, replaced: np.ndarray, questions, answ
     measured P through the type's Platt map ``maps[t]`` = (a, b) (clipped to [floor_q, 1 - floor_q])
     for a type whose column q was mapped from the table's (tables/bias_types.py), and no factor for
     a type that replaced column q by a model of its own (a code answerer's, NaN map). Every P is
-    clipped to [eps, 1 - eps] like the table. maps: (T, 2), default all NaN; floor: (Q,), default 0.
+    clipped to [eps, 1 - eps] like the table. maps: (T, 2), default all NaN; floor: (Q,), default 0;
+    offsets: (T, Q) a type's per-question yes-bias added to the mapped logit, default 0.
 
     >>> L = np.array([[.5, .5], [.5, .5]], dtype=np.float32)    # T = 1, K = 2
     >>> correction({(1, 0): .9}, L, np.zeros((1, 2), bool), [0], [False], 1e-3).round(3).tolist()
@@ -87,7 +89,8 @@ def correction(pairs: dict, L: np.ndarray, replaced: np.ndarray, questions, answ
                 if maps is None or not np.isfinite(maps[t]).all():
                     continue
                 lo = float(floor[q]) if floor is not None else 0.0
-                pt = min(max(1.0 / (1.0 + np.exp(-(maps[t, 0] * _logit(pt) + maps[t, 1]))), lo), 1.0 - lo)
+                z = maps[t, 0] * _logit(pt) + maps[t, 1] + (float(offsets[t, q]) if offsets is not None else 0.0)
+                pt = min(max(1.0 / (1.0 + np.exp(-z)), lo), 1.0 - lo)
             pt = min(max(pt, eps), 1.0 - eps)
             r = t * K + k
             old = float(L[r, q])
@@ -100,20 +103,24 @@ def _logit(p: float, eps: float = 1e-6) -> float:
     return float(np.log(p / (1.0 - p)))
 
 
-def type_maps(types, table) -> tuple[np.ndarray, np.ndarray]:
-    """(maps (T, 2), floor (Q,)) for :func:`correction`: each type's bank-cell map (a measured cell
-    is a bank cell; NaN for a type without maps) and the table's per-question floor
-    (``meta["refine"]["floor"]`` by question id, 0 where it has none)."""
+def type_maps(types, table) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(maps (T, 2), floor (Q,), offsets (T, Q)) for :func:`correction`: each type's bank-cell map
+    (a measured cell is a bank cell; NaN for a type without maps), the table's per-question floor
+    (``meta["refine"]["floor"]`` by question id, 0 where it has none) and each type's per-question
+    yes-bias on its columns (0 elsewhere)."""
     maps = np.full((types.T, 2), np.nan)
+    offsets = np.zeros((types.T, table.Q))
     for t, ty in enumerate(types.types):
         m = ty.maps or {}
         ab = m.get("bank") or m.get("completion")
         if ab is not None:
             maps[t] = ab
+        if m.get("question") is not None:
+            offsets[t, np.asarray(ty.cols, dtype=np.int64)] = m["question"]
     fl = ((table.meta or {}).get("refine") or {}).get("floor") or {}
     ids = table.questions["id"].astype(str).tolist() if "id" in table.questions else []
     floor = np.array([float(fl.get(q, 0.0)) for q in ids], dtype=np.float64) if ids else np.zeros(table.Q)
-    return maps, floor
+    return maps, floor, offsets
 
 
 def replaced_columns(types, Q: int) -> np.ndarray:

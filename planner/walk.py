@@ -78,9 +78,9 @@ class Walker:
             if self._replaced is None:
                 self._replaced = (replaced_columns(self.policy.types, self.table.Q),
                                   *type_maps(self.policy.types, self.table))
-            rep, maps, floor = self._replaced
+            rep, maps, floor, offsets = self._replaced
             w = normalize_rows(w * correction(cells, self.policy.L, rep, questions, answers,
-                                              self.policy.eps, maps, floor))
+                                              self.policy.eps, maps, floor, offsets))
         return w
 
     @staticmethod

@@ -38,6 +38,8 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--mc-games", type=int, default=1000, help="--sweep: Monte-Carlo games off the tree")
     p.add_argument("--bias-types", action="store_true",
                    help="answerer types by yes-bias: one per greedy LLM source of the bank (tables/bias_types.py)")
+    p.add_argument("--per-question-bias", action="store_true",
+                   help="--bias-types: each type also gets its source's yes-bias per question")
     p.add_argument("--truthful-weight", type=float, default=0.0,
                    help="prior weight of two more LLM types, half each: the bank's calibrated cells before the unseen-prompt map (truthful) and half way to it (llm_half)")
     p.add_argument("--no-unseen-map", action="store_true",
@@ -83,7 +85,8 @@ def main(args) -> dict:
     holdout = bs.read_holdout()
     kw = dict(bank_root=args.bank_root, embeddings_dir=args.embeddings, exact_weight=args.exact_weight,
               seed=args.seed, progress=log, completion=args.completion, unseen=not args.no_unseen_map,
-              truthful_weight=args.truthful_weight, bias_types=args.bias_types)
+              truthful_weight=args.truthful_weight, bias_types=args.bias_types,
+              per_question_bias=args.per_question_bias)
     if args.sweep:
         from planner.analysis import analyze
         from planner.tree import QuestionTree

@@ -49,13 +49,16 @@ def oof_completion(keywords, qids, sources, Z, zrow, Model, floor, folds: int = 
     return kw, out
 
 
-def fit_source_maps(answers, table_sources, oof_kw, oof, qids, floor, exclude=()) -> dict:
+def fit_source_maps(answers, table_sources, oof_kw, oof, qids, floor, exclude=(), per_question: bool = False) -> dict:
     """Maps from the table's cells to one source's greedy answers.
 
     answers: the source's bank (``grid``); table_sources: [(bank, calibration)] the table's bank
     cells come from, minus the source itself; oof_kw / oof: :func:`oof_completion`'s output;
     floor (Q,): the table's per-question floor. Returns {"bank": Calibration | None,
-    "completion": Calibration, "report": {...}} (bank None when no other source shares keywords).
+    "completion": Calibration, "maps": the type's maps (:func:`map_cells`), "report": {...}} (bank
+    None when no other source shares keywords). ``per_question``: the maps also get the source's
+    yes-bias per question (:func:`fit_question_bias`, shrinkage chosen on halves of the keywords;
+    it may choose none).
     """
     from tables.answer_table import bank_cells
     from tables.reliability import fit_unseen_map, hard_answers
@@ -63,11 +66,13 @@ def fit_source_maps(answers, table_sources, oof_kw, oof, qids, floor, exclude=()
     lo, hi = np.asarray(floor)[None, :], 1 - np.asarray(floor)[None, :]
     out, rep = {"bank": None}, {"source": answers.source}
     shared = [k for k in answers.keywords if any(k in set(b.keywords) for b, _ in table_sources)]
+    bank_fit = None
     if shared and table_sources:
         S, n = bank_cells(shared, qids, table_sources)
         A = hard_answers(answers, shared, qids)
         A = np.where(n > 0, A, np.nan)
-        out["bank"], rep["bank_cells"] = fit_unseen_map(np.clip(S, lo, hi), A)
+        bank_fit = (np.clip(S, lo, hi), A, shared)
+        out["bank"], rep["bank_cells"] = fit_unseen_map(*bank_fit[:2])
         rep["bank_cells"]["keywords"] = len(shared)
     skip = set(exclude)
     rows = [i for i, k in enumerate(oof_kw) if k in set(answers.keywords) and k not in skip]
@@ -75,16 +80,101 @@ def fit_source_maps(answers, table_sources, oof_kw, oof, qids, floor, exclude=()
         raise ValueError(f"source {answers.source!r}: none of its keywords has an out-of-fold prediction "
                          f"outside the {len(skip)} excluded keywords")
     kws = [oof_kw[i] for i in rows]
-    out["completion"], rep["completion_cells"] = fit_unseen_map(oof[rows], hard_answers(answers, kws, qids))
+    A_c = hard_answers(answers, kws, qids)
+    out["completion"], rep["completion_cells"] = fit_unseen_map(oof[rows], A_c)
     rep["completion_cells"]["keywords"] = len(kws)
+    out["maps"] = as_pairs(out)
+    if per_question:
+        out["maps"], rep["per_question"] = fit_question_bias([bank_fit, (oof[rows], A_c, kws)], len(qids))
     out["report"] = rep
     return out
 
 
+def _flat(P, A, keywords, origin: int):
+    """Cells of one origin as flat arrays (logit p, answer, question index, keyword, origin)."""
+    from tables.noise import _logit
+
+    P, A = np.asarray(P, dtype=np.float64), np.asarray(A, dtype=np.float64)
+    i, j = np.nonzero(~np.isnan(A) & ~np.isnan(P))
+    return _logit(P[i, j]), A[i, j], j, np.asarray(keywords, dtype=object)[i], np.full(len(i), origin)
+
+
+def _fit_qbias(x, y, q, o, Q: int, lam: float | None):
+    """Minimize the summed log-loss of sigmoid(a_o x + b_o + d_q) + lam/2 |d|^2 + |(a_o - 1, b_o)|^2
+    / 200 (the map's own weak pull to the identity). lam None: no d (one map per origin).
+    Returns (ab (2, 2), d (Q,))."""
+    from scipy.optimize import minimize
+
+    nd = Q if lam is not None else 0
+
+    def f(w):
+        ab, d = w[:4].reshape(2, 2), w[4:]
+        z = ab[o, 0] * x + ab[o, 1] + (d[q] if nd else 0.0)
+        r = 1 / (1 + np.exp(-np.clip(z, -500, 500))) - y
+        loss = np.sum(np.logaddexp(0, z) - y * z)
+        g = np.zeros_like(w)
+        for k in (0, 1):
+            m = o == k
+            g[2 * k] = np.sum(r[m] * x[m])
+            g[2 * k + 1] = np.sum(r[m])
+        w0 = np.array([1.0, 0.0, 1.0, 0.0])
+        loss += np.sum((w[:4] - w0) ** 2) / 200
+        g[:4] += (w[:4] - w0) / 100
+        if nd:
+            g[4:] = np.bincount(q, weights=r, minlength=Q) + lam * d
+            loss += 0.5 * lam * np.sum(d ** 2)
+        return loss, g
+
+    w = np.concatenate([[1.0, 0.0, 1.0, 0.0], np.zeros(nd)])
+    res = minimize(f, w, jac=True, method="L-BFGS-B", options={"maxiter": 500})
+    return res.x[:4].reshape(2, 2), (res.x[4:] if nd else np.zeros(Q))
+
+
+def _mean_loss(x, y, q, o, ab, d) -> float:
+    z = ab[o, 0] * x + ab[o, 1] + d[q]
+    return float(np.mean(np.logaddexp(0, z) - y * z))
+
+
+def fit_question_bias(cells, Q: int, lams=(0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0), seed: int = 0) -> tuple[dict, dict]:
+    """One answerer's yes-bias per question, on top of its two maps: P(says yes) = sigmoid(a_o
+    logit p + b_o + d_q), o the cell's origin (0 bank, 1 completion), d_q shrunk by lam.
+
+    cells: [(P (n, Q), A (n, Q) greedy answers 0/1 or NaN, keywords (n,)), ...] for origin 0 and 1
+    (either may be None). lam is chosen on two halves of the keywords (fit on one, log-loss on the
+    other, both ways) among ``lams`` and "no d" (the two maps alone); the chosen model is refitted
+    on all cells. Returns ({"bank": (a, b), "completion": (a, b), "question": [d_q]}, report with
+    each candidate's held-out log-loss)."""
+    parts = [_flat(*c, origin=o) for o, c in enumerate(cells) if c is not None]
+    x, y, q, kw, o = (np.concatenate([p[i] for p in parts]) for i in range(5))
+    q, o = q.astype(np.int64), o.astype(np.int64)
+    names = np.unique(kw.astype(str))
+    half = set(np.random.default_rng(seed).permutation(names)[: len(names) // 2].tolist())
+    h = np.array([k in half for k in kw.astype(str)])
+    cv = {}
+    for lam in (None, *lams):
+        tot = 0.0
+        for tr in (h, ~h):
+            ab, d = _fit_qbias(x[tr], y[tr], q[tr], o[tr], Q, lam)
+            tot += _mean_loss(x[~tr], y[~tr], q[~tr], o[~tr], ab, d) * (~tr).sum()
+        cv["none" if lam is None else str(lam)] = tot / len(y)
+    best = min(cv, key=cv.get)
+    ab, d = _fit_qbias(x, y, q, o, Q, None if best == "none" else float(best))
+    maps = {"bank": (float(ab[0, 0]), float(ab[0, 1])), "completion": (float(ab[1, 0]), float(ab[1, 1]))}
+    if best != "none":
+        maps["question"] = tuple(float(v) for v in d)
+    origins = set(o.tolist())
+    if 0 not in origins:
+        maps.pop("bank")
+    rep = {"heldout_logloss": {k: round(v, 4) for k, v in cv.items()}, "lam": best, "cells": int(len(y)),
+           "d_p10_p50_p90": [round(float(v), 3) for v in np.percentile(d, [10, 50, 90])]}
+    return maps, rep
+
+
 def map_cells(P, origin, maps: dict, floor) -> np.ndarray:
     """(N, Q) float32: natural cells ``P`` through a type's maps ({"bank": (a, b), "completion":
-    (a, b)}; the bank map where ``origin`` is 1, the completion map elsewhere and wherever no bank
-    map was fitted), clipped to [floor_q, 1 - floor_q].
+    (a, b)}, optionally "question": (Q,) per-question offsets d_q added in logit space; the bank
+    map where ``origin`` is 1, the completion map elsewhere and wherever no bank map was fitted),
+    clipped to [floor_q, 1 - floor_q].
 
     >>> map_cells([[0.5, 0.5]], [[1, 0]], {"bank": (1.0, 2.0), "completion": (1.0, 0.0)}, [0.01, 0.01]).round(3).tolist()
     [[0.881, 0.5]]
@@ -92,8 +182,9 @@ def map_cells(P, origin, maps: dict, floor) -> np.ndarray:
     from tables.noise import apply_platt
 
     P = np.asarray(P, dtype=np.float64)
-    comp = apply_platt(P, *maps["completion"])
-    bank = apply_platt(P, *maps["bank"]) if maps.get("bank") is not None else comp
+    d = np.asarray(maps.get("question") or np.zeros(P.shape[1]), dtype=np.float64)[None, :]
+    comp = apply_platt(P, maps["completion"][0], maps["completion"][1] + d)
+    bank = apply_platt(P, maps["bank"][0], maps["bank"][1] + d) if maps.get("bank") is not None else comp
     f = np.asarray(floor, dtype=np.float64)[None, :]
     return np.clip(np.where(np.asarray(origin) == 1, bank, comp), f, 1 - f).astype(np.float32)
 

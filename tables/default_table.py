@@ -176,18 +176,19 @@ def unseen_prompt(train_kw, Z, zrow, qids, sources, floor, Model, seed: int = 0,
 
 
 def yes_bias_types(truthful, origin, qids, floor, train_kw, sources, Z, zrow, Model, bank_root=None,
-                   exclude=(), seed: int = 0) -> tuple[list, dict]:
+                   exclude=(), seed: int = 0, per_question: bool = False) -> tuple[list, dict]:
     """([AnswererType], report): one type per greedy LLM source of the bank (the main prompt and,
     when the bank has it, the development prompt), its natural cells the table's calibrated cells
     through maps fitted to that source's greedy answers (tables/bias_types.py). ``exclude``: the
     development games' keywords (the second prompt style's), left out of every completion map fit;
     the second style itself is not a type (it answers the development games). The development
     prompt's keywords all lie among the second style's, so its map is fitted on them: its answers
-    are its own, not the second style's that the development games play against."""
+    are its own, not the second style's that the development games play against. ``per_question``:
+    each type also gets its source's yes-bias per question (tables/bias_types.py)."""
     from planner.types import AnswererType
     from tables import bank_sources as bs
     from tables.answer_bank import load_bank
-    from tables.bias_types import as_pairs, fit_source_maps, map_cells, oof_completion
+    from tables.bias_types import fit_source_maps, map_cells, oof_completion
 
     root = Path(bank_root) if bank_root else bs.ROOT
     greedy = [sources[0][0]]
@@ -198,8 +199,8 @@ def yes_bias_types(truthful, origin, qids, floor, train_kw, sources, Z, zrow, Mo
     for bank in greedy:
         others = [(b, c) for b, c in sources if b.source != bank.source]
         fit = fit_source_maps(bank, others, oof_kw, oof, qids, floor,
-                              exclude=exclude if bank.source == sources[0][0].source else ())
-        pairs = as_pairs(fit)
+                              exclude=exclude if bank.source == sources[0][0].source else (), per_question=per_question)
+        pairs = fit["maps"]
         name = "llm_" + bank.source.split("-", 1)[-1]          # qwen1.5b-qf_sub -> llm_qf_sub
         out.append(AnswererType(name, 1.0, np.arange(len(qids)), map_cells(truthful, origin, pairs, floor), pairs))
         rep["types"][name] = fit["report"]
@@ -219,7 +220,8 @@ def reweigh_llm_types(types, extra, llm_weight: float):
 
 def build_default_table(n_keywords: int = 12000, *, bank_root=None, embeddings_dir=None, main_source=None,
                         other_sources=None, exact_weight: float = 0.2, completion: str = "kernel", seed: int = 0,
-                        unseen: bool = True, truthful_weight: float = 0.0, bias_types: bool = False, progress=print):
+                        unseen: bool = True, truthful_weight: float = 0.0, bias_types: bool = False, per_question_bias: bool = False,
+                        progress=print):
     """(Table, AnswererTypes, report dict). See the module docstring."""
     from planner.table import make_table
     from tables import bank_sources as bs
@@ -340,7 +342,8 @@ def build_default_table(n_keywords: int = 12000, *, bank_root=None, embeddings_d
         if tw > 0:
             raise ValueError("bias_types and truthful_weight are two designs of the LLM types: choose one")
         extra, rep["bias_types"] = yes_bias_types(truthful, origin, qids, floor, train_kw, sources, Z, zrow, Model,
-                                                  bank_root, exclude=banks[other_sources[0]].keywords, seed=seed)
+                                                  bank_root, exclude=banks[other_sources[0]].keywords, seed=seed,
+                                                  per_question=per_question_bias)
         types = reweigh_llm_types(types, extra, llm_weight=1 - exact_weight)
         progress(f"bias types: {json.dumps(rep['bias_types'])}")
     rep["questions"] = {k: int(v) for k, v in questions["kind"].value_counts().items()}

@@ -122,3 +122,33 @@ def test_default_table_with_bias_types(fake_data, tmp_path):  # noqa: F811
     assert mid.sum() > 100
     np.testing.assert_allclose(got[mid], want[mid], rtol=1e-4)
     assert not np.allclose(got, types.types[1].values[rows])
+
+
+def test_fit_question_bias_recovers_per_question_offsets():
+    from tables.bias_types import fit_question_bias
+
+    rng = np.random.default_rng(4)
+    n, Q = 200, 30
+    kw = np.array([f"k{i}" for i in range(n)])
+    d = rng.normal(0, 1.5, Q)
+    P = rng.uniform(0.02, 0.98, (n, Q))
+    z = np.log(P / (1 - P))
+    A_bank = (rng.random((n, Q)) < 1 / (1 + np.exp(-(1.2 * z + 1.0 + d)))).astype(float)
+    A_comp = (rng.random((n, Q)) < 1 / (1 + np.exp(-(0.7 * z + 2.0 + d)))).astype(float)
+    A_comp[:5, :3] = np.nan                                    # unscored cells are skipped
+    maps, rep = fit_question_bias([(P[:100], A_bank[:100], kw[:100]), (P[100:], A_comp[100:], kw[100:])], Q)
+    assert rep["lam"] != "none" and rep["heldout_logloss"][rep["lam"]] < rep["heldout_logloss"]["none"]
+    est = np.array(maps["question"])
+    assert np.corrcoef(est, d)[0, 1] > 0.9
+    # the maps' intercepts absorb the mean of d; the slopes are recovered
+    assert abs(maps["bank"][0] - 1.2) < 0.25 and abs(maps["completion"][0] - 0.7) < 0.25
+    np.testing.assert_allclose(maps["completion"][1] - maps["bank"][1], 1.0, atol=0.4)
+    # the mapped cells use the offsets
+    got = map_cells(P[:2], np.ones((2, Q)), maps, np.zeros(Q))
+    want = 1 / (1 + np.exp(-(maps["bank"][0] * z[:2] + maps["bank"][1] + est)))
+    np.testing.assert_allclose(got, want, rtol=1e-4)
+    # no per-question bias in the answers: offsets stay small
+    A0 = (rng.random((n, Q)) < 1 / (1 + np.exp(-(z + 1.0)))).astype(float)
+    maps0, rep0 = fit_question_bias([None, (P, A0, kw)], Q)
+    assert "bank" not in maps0
+    assert rep0["lam"] == "none" or np.abs(maps0["question"]).max() < 0.6

@@ -71,7 +71,7 @@ def test_correction_maps_a_measured_cell_for_a_mapped_type():
     rng = np.random.default_rng(2)
     P = rng.uniform(0.05, 0.95, (K, Q)).astype(np.float32)
     floor = np.full(Q, 0.04)
-    maps = {"bank": (1.1, 1.5), "completion": (0.8, 1.2)}
+    maps = {"bank": (1.1, 1.5), "completion": (0.8, 1.2), "question": tuple(rng.normal(0, 1, Q))}   # with per-question bias
     origin = np.zeros((K, Q))
     origin[:3] = 1
     t = make_table([f"k{i}" for i in range(K)], P, prior=rng.dirichlet(np.ones(K)),
@@ -84,11 +84,11 @@ def test_correction_maps_a_measured_cell_for_a_mapped_type():
     pol = make_policy("entropy", t, eps=1e-3, types=types)
     questions, answers = [1, 4, 0], [True, False, True]
     cells = {(5, 1): 0.9, (6, 4): 0.3, (2, 0): 0.1}
-    m, fl = type_maps(types, t)
+    m, fl, off = type_maps(types, t)
     np.testing.assert_allclose(fl, floor)
     assert np.isnan(m[0]).all() and np.allclose(m[1], maps["bank"])
     got = normalize(pol.belief(questions, answers, [])
-                    * correction(cells, pol.L, replaced_columns(types, Q), questions, answers, 1e-3, m, fl))
+                    * correction(cells, pol.L, replaced_columns(types, Q), questions, answers, 1e-3, m, fl, off))
     # naive: the measured cells are bank cells now (origin 1), in the table and through the map
     P2, o2 = P.copy(), origin.copy()
     for (k, q), p in cells.items():

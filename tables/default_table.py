@@ -123,12 +123,10 @@ def mapped_cells(P, origin, maps, floor, lam: float = 1.0) -> np.ndarray:
     """(N, Q) float32: natural cells ``P`` through the unseen-prompt maps (``maps`` = (bank map,
     completion map), by ``origin`` 1/0), each map's parameters moved a fraction ``lam`` of the way
     from the identity (lam = 1: the measured map), clipped to [floor_q, 1 - floor_q]."""
-    from tables.noise import apply_platt
+    from tables.bias_types import map_cells
 
-    g = [apply_platt(P, 1 + lam * (m.a - 1), lam * m.b) for m in maps]
-    out = np.where(np.asarray(origin) == 1, g[0], g[1])
-    f = np.asarray(floor, dtype=np.float64)[None, :]
-    return np.clip(out, f, 1 - f).astype(np.float32)
+    moved = {k: (1 + lam * (m.a - 1), lam * m.b) for k, m in zip(("bank", "completion"), maps)}
+    return map_cells(P, origin, moved, floor)
 
 
 def unseen_prompt(train_kw, Z, zrow, qids, sources, floor, Model, seed: int = 0, bank_root=None) -> dict | None:

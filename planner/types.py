@@ -37,7 +37,7 @@ class AnswererType:
     weight: float
     cols: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     values: np.ndarray | None = None           # (K, len(cols)) float32 P(yes)
-    maps: dict | None = None                   # {"bank": (a, b), "completion": (a, b)}: how this type's
+    maps: dict | None = None                   # {"bank": (a, b), "completion": (a, b)[, "question": (d_q,)]}: how this type's
     #                                            values came from the table's cells (Platt maps), so a
     #                                            cell measured or predicted later is mapped the same way
 

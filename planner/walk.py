@@ -42,7 +42,7 @@ class Walker:
         self.policy = make_policy(criterion, table, eps=eps, seed=seed, types=types)
         self._qindex = table.question_index()
         self._norm_names = [normalize(n) for n in table.names]
-        self._replaced = None
+        self._cell_args = None   # (replaced, maps, floor, offsets) for planner.refine.correction
 
     # --- history -> state -----------------------------------------------------------------
 
@@ -75,10 +75,10 @@ class Walker:
         w = self.policy.belief(questions, answers, guesses)
         if self.refined(questions, cells):
             from planner.refine import correction, replaced_columns, type_maps
-            if self._replaced is None:
-                self._replaced = (replaced_columns(self.policy.types, self.table.Q),
+            if self._cell_args is None:
+                self._cell_args = (replaced_columns(self.policy.types, self.table.Q),
                                   *type_maps(self.policy.types, self.table))
-            rep, maps, floor, offsets = self._replaced
+            rep, maps, floor, offsets = self._cell_args
             w = normalize_rows(w * correction(cells, self.policy.L, rep, questions, answers,
                                               self.policy.eps, maps, floor, offsets))
         return w

@@ -64,3 +64,79 @@ def llm_only_answerer(model_dir=None, prompt: str = "sys_sub", threshold: float 
 
     answer.counts = {"llm": 0}
     return answer
+
+
+MEMO_COLUMNS = ["model", "prompt", "keyword", "question", "answer"]
+
+
+def read_memo(path, model: str, prompt: str) -> dict:
+    """{(keyword, question): "yes" | "no"} of ``model`` with ``prompt`` from a memo file (other pairs'
+    rows are skipped); {} when the file does not exist. A last line without its newline is an
+    append a killed run left half-written, and is dropped; any other bad row is a ValueError
+    naming the file, row and value."""
+    import csv
+
+    p = Path(path)
+    if not p.exists():
+        return {}
+    text = p.read_text(encoding="utf-8")
+    if text and not text.endswith("\n"):
+        text = text[:text.rfind("\n") + 1]
+    rows = list(csv.reader(text.splitlines()))
+    if not rows or rows[0] != MEMO_COLUMNS:
+        raise ValueError(f"{p}: header {rows[0] if rows else []} is not {MEMO_COLUMNS}")
+    out = {}
+    for i, r in enumerate(rows[1:], start=2):
+        if len(r) != len(MEMO_COLUMNS) or r[4] not in ("yes", "no"):
+            raise ValueError(f"{p}, row {i}: {r!r} is not (model, prompt, keyword, question, yes|no)")
+        if r[0] == model and r[1] == prompt:
+            out[(r[2], r[3])] = r[4]
+    return out
+
+
+def memo_answerer(answer, path, model: str, prompt: str):
+    """``answer`` (keyword, question) -> "yes" | "no" behind a memo file: replies already in ``path``
+    (for this model and prompt) are read back, new ones appended and flushed one row at a time,
+    so a killed run keeps every reply it paid for and a rerun or another table on the same
+    keywords asks the answerer only what it never asked. ``.counts``: {"llm": new replies,
+    "memo": replies read back}. Only for deterministic answerers (a greedy LLM)."""
+    import csv
+    import io
+
+    p = Path(path)
+    memo = read_memo(p, model, prompt)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    if not p.exists() or p.stat().st_size == 0:
+        p.write_text(",".join(MEMO_COLUMNS) + "\n", encoding="utf-8")
+
+    def memoized(keyword: str, question: str) -> str:
+        key = (keyword, question)
+        if key in memo:
+            memoized.counts["memo"] += 1
+            return memo[key]
+        a = answer(keyword, question)
+        memo[key] = a
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\n").writerow([model, prompt, keyword, question, a])
+        with open(p, "a", encoding="utf-8") as f:       # one write a row: a kill leaves at most a partial last line
+            f.write(buf.getvalue())
+        memoized.counts["llm"] += 1
+        return a
+
+    memoized.counts = {"llm": 0, "memo": 0}
+    memoized.size = lambda: len(memo)
+    return memoized
+
+
+def memo_rows_from_games(games) -> list:
+    """(keyword, question, answer) of every answered round in games.csv transcripts
+    (planner.evaluation.transcript: "N. question -> yes; guess: ..." joined by " || ")."""
+    out = []
+    for kw, tr in zip(games["keyword"], games["transcript"]):
+        for step in str(tr).split(" || "):
+            head, _, rest = step.partition(". ")
+            qa = rest.rsplit("; guess: ", 1)[0] if "; guess: " in rest else rest
+            q, sep, a = qa.rpartition(" -> ")
+            if head.isdigit() and sep and a in ("yes", "no"):
+                out.append((str(kw), q, a))
+    return out

@@ -45,6 +45,11 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=str(ROOT / "out" / "live"))
     p.add_argument("--page", default=str(ROOT / "docs" / "results_live.md"))
     p.add_argument("--transcripts", type=int, default=3, help="games per group shown on the page")
+    p.add_argument("--memo", default=None,
+                   help="file of the answerer's replies, read back and appended (default OUT/answers.csv): a rerun, or "
+                        "another table on the same keywords, asks the LLM only what it never asked")
+    p.add_argument("--seed-memo", action="append", default=[],
+                   help="games.csv of an earlier run with the SAME model and prompt: its transcripts' replies go into the memo")
     return p
 
 
@@ -100,15 +105,22 @@ def main(args) -> dict:
     import pandas as pd
 
     from agent.config import Config
-    from agent.harness import llm_only_answerer
+    from agent.harness import llm_only_answerer, memo_answerer
     from planner.evaluation import play_games, summarize
+    from planner.table import atomic_write
     from play import load_game
 
     tables = args.table or [str(ROOT / "build" / "default"), str(ROOT / "tables" / "example")]
     sets = keyword_sets(args.in_bank, args.holdout, args.seed)
     if args.holdout_only:
         sets = {k: v for k, v in sets.items() if k == "hold-out"}
-    answerer = llm_only_answerer(args.model, prompt=args.prompt, num_threads=args.threads)
+    sets = {k: v for k, v in sets.items() if v}          # --holdout 0: the in-bank set alone
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    memo_path = Path(args.memo) if args.memo else out / "answers.csv"
+    seed_memo(memo_path, args.seed_memo, Path(args.model).name, args.prompt)
+    answerer = memo_answerer(llm_only_answerer(args.model, prompt=args.prompt, num_threads=args.threads),
+                             memo_path, Path(args.model).name, args.prompt)
     d = Config(root=ROOT)
     top = d.refine_top if args.refine_top is None else args.refine_top
     cells = d.refine_cells if args.refine_cells is None else args.refine_cells
@@ -133,16 +145,37 @@ def main(args) -> dict:
                              "refined_cells": float(df["refined_cells"].mean()),
                              "refine_llm_s": round(refiner.measure.seconds_, 1) if refiner is not None else 0.0,
                              "seconds": round(time.perf_counter() - t1, 1)})
-                print(json.dumps(rows[-1]), flush=True)
-    games = pd.concat(frames, ignore_index=True)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    games.to_csv(out / "games.csv", index=False)
+                print(json.dumps({**rows[-1], "llm_answers": answerer.counts["llm"],
+                                  "memo_answers": answerer.counts["memo"]}), flush=True)
+                games = pd.concat(frames, ignore_index=True)
+                atomic_write(out / "games.csv", lambda f: games.to_csv(f, index=False))   # after every group
     summary = {"prompt": args.prompt, "model": str(args.model), "seed": args.seed, "results": rows,
-               "llm_answers": answerer.counts["llm"], "seconds": round(time.perf_counter() - t0, 1)}
+               "llm_answers": answerer.counts["llm"], "memo_answers": answerer.counts["memo"], "memo": str(memo_path),
+               "seconds": round(time.perf_counter() - t0, 1)}
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
     write_page(Path(args.page), games, rows, args)
     return summary
+
+
+def seed_memo(memo_path: Path, games_files, model: str, prompt: str) -> None:
+    """Append to the memo the replies in earlier runs' transcripts (games.csv files played with
+    this model and prompt) that it does not hold yet."""
+    import pandas as pd
+
+    from agent.harness import memo_answerer, memo_rows_from_games, read_memo
+
+    if not games_files:
+        return
+    have = read_memo(memo_path, model, prompt)
+    known = {}
+    for f in games_files:
+        for kw, q, a in memo_rows_from_games(pd.read_csv(f)):
+            known.setdefault((kw, q), a)
+    todo = {k: a for k, a in known.items() if k not in have}
+    add = memo_answerer(lambda kw, q: todo[(kw, q)], memo_path, model, prompt)
+    for kw, q in todo:
+        add(kw, q)
+    print(f"memo {memo_path}: {len(have)} replies held, {len(todo)} added from {len(games_files)} games file(s)", flush=True)
 
 
 def write_page(path: Path, games, rows, args) -> None:

@@ -132,9 +132,8 @@ def play_games(table, guesser: str, answerer, keywords, *, tree=None, games_per_
     secs = np.zeros(n)
     have = [dict() for _ in range(n)]                 # cells each game measured (refiner)
     if refiner is not None:
-        from planner.refine import correction, replaced_columns, type_maps
-        replaced = replaced_columns(policy.types, Q)
-        tmaps, tfloor, toffsets = type_maps(policy.types, table)
+        from planner.refine import correction, correction_args
+        cargs = correction_args(policy.types, table)
         W[:] = policy.initial_belief()
         has_w[:] = True
     U = np.stack([_uniforms(seed, gm[0], gm[3], Q) for gm in games]) if is_table and n else None
@@ -189,8 +188,8 @@ def play_games(table, guesser: str, answerer, keywords, *, tree=None, games_per_
             for i, cs in plans.items():
                 if cs:
                     new = {c: refiner.cells_[c] for c in cs if c in refiner.cells_}
-                    W[i] = normalize(W[i] * correction(new, policy.L, replaced, hist_q[i], hist_a[i], eps,
-                                                             tmaps, tfloor, toffsets))
+                    W[i] = normalize(W[i] * correction(new, policy.L, questions=hist_q[i], answers=hist_a[i], eps=eps,
+                                                             **cargs))
                     have[i].update(new)
                     node[i] = -1
         gk = np.empty(len(idx), np.int64)

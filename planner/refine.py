@@ -11,7 +11,8 @@ so choosing a question needs no change either).
 Pure numpy, no LLM: the measuring callable is given (tables/refine_llm.py has the LLM one).
 
     plan   = select_cells(wk, asked, refinable, measured, have, top=8, budget=8)
-    factor = correction(pairs, L, replaced, questions, answers, eps, *type_maps(types, table))  # (H,)
+    factor = correction(pairs, L, questions=questions, answers=answers, eps=eps,
+                        **correction_args(types, table))                                # (H,)
 """
 from __future__ import annotations
 
@@ -129,6 +130,14 @@ def replaced_columns(types, Q: int) -> np.ndarray:
     for t, ty in enumerate(types.types):
         out[t, np.asarray(ty.cols, dtype=np.int64)] = True
     return out
+
+
+def correction_args(types, table) -> dict:
+    """The type-dependent arguments of :func:`correction` for ``table``'s answerer ``types``:
+    {"replaced": (T, Q), "maps": (T, 2), "floor": (Q,), "offsets": (T, Q)} (computed once a
+    table; :func:`replaced_columns` and :func:`type_maps`)."""
+    maps, floor, offsets = type_maps(types, table)
+    return {"replaced": replaced_columns(types, table.Q), "maps": maps, "floor": floor, "offsets": offsets}
 
 
 class Refiner:

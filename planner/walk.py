@@ -42,7 +42,7 @@ class Walker:
         self.policy = make_policy(criterion, table, eps=eps, seed=seed, types=types)
         self._qindex = table.question_index()
         self._norm_names = [normalize(n) for n in table.names]
-        self._cell_args = None   # (replaced, maps, floor, offsets) for planner.refine.correction
+        self._cell_args = None   # planner.refine.correction_args of the table's types, once
 
     # --- history -> state -----------------------------------------------------------------
 
@@ -74,13 +74,11 @@ class Walker:
         """(H,) posterior over (answerer type, keyword) hypotheses, with the measured ``cells``."""
         w = self.policy.belief(questions, answers, guesses)
         if self.refined(questions, cells):
-            from planner.refine import correction, replaced_columns, type_maps
+            from planner.refine import correction, correction_args
             if self._cell_args is None:
-                self._cell_args = (replaced_columns(self.policy.types, self.table.Q),
-                                  *type_maps(self.policy.types, self.table))
-            rep, maps, floor, offsets = self._cell_args
-            w = normalize_rows(w * correction(cells, self.policy.L, rep, questions, answers,
-                                              self.policy.eps, maps, floor, offsets))
+                self._cell_args = correction_args(self.policy.types, self.table)
+            w = normalize_rows(w * correction(cells, self.policy.L, questions=questions, answers=answers,
+                                              eps=self.policy.eps, **self._cell_args))
         return w
 
     @staticmethod

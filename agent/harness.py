@@ -131,12 +131,8 @@ def memo_answerer(answer, path, model: str, prompt: str):
 def memo_rows_from_games(games) -> list:
     """(keyword, question, answer) of every answered round in games.csv transcripts
     (planner.evaluation.transcript: "N. question -> yes; guess: ..." joined by " || ")."""
-    out = []
-    for kw, tr in zip(games["keyword"], games["transcript"]):
-        for step in str(tr).split(" || "):
-            head, _, rest = step.partition(". ")
-            qa = rest.rsplit("; guess: ", 1)[0] if "; guess: " in rest else rest
-            q, sep, a = qa.rpartition(" -> ")
-            if head.isdigit() and sep and a in ("yes", "no"):
-                out.append((str(kw), q, a))
-    return out
+    from planner.evaluation import parse_transcript
+
+    return [(str(kw), q, "yes" if a else "no")
+            for kw, tr in zip(games["keyword"], games["transcript"])
+            for q, a, _ in parse_transcript(tr) if a is not None]

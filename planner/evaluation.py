@@ -230,6 +230,48 @@ def transcript(texts, questions, answers, guesses) -> str:
                        for r, (q, a, g) in enumerate(zip(questions, answers, guesses), 1))
 
 
+def parse_transcript(text) -> list:
+    """The rounds of a :func:`transcript`: [(question text, True / False / None, guess), ...]
+    (a round that does not read as one is skipped).
+
+    >>> parse_transcript("1. Is it red? -> yes; guess: apple || 2. Is it big? -> ?; guess: plum")
+    [('Is it red?', True, 'apple'), ('Is it big?', None, 'plum')]
+    """
+    out = []
+    for step in str(text).split(" || "):
+        head, _, rest = step.partition(". ")
+        qa, sep_g, guess = rest.rpartition("; guess: ")
+        q, sep, a = qa.rpartition(" -> ")
+        if head.isdigit() and sep_g and sep and a in ("yes", "no", "?"):
+            out.append((q, {"yes": True, "no": False, "?": None}[a], guess))
+    return out
+
+
+def replay_games(walker, games: pd.DataFrame) -> pd.DataFrame:
+    """The belief ``walker`` (its table and types) holds after the recorded answers of ``games``
+    (games.csv rows: keyword, solved, transcript), before the game's last guess: one row a game
+    with the keyword's rank in it (0 = the most probable), its log2 probability, and the answered
+    rounds used. The questions are the recorded ones, so this compares how tables *update* on the
+    same answers, not which questions they would ask. Keywords outside the table are skipped; the
+    answers of a solved game stop before its winning round, wrong guesses are not removed."""
+    from planner.matching import normalize as norm_name
+
+    idx = {norm_name(n): i for i, n in enumerate(walker.table.names)}
+    rows = []
+    for g in games.itertuples(index=False):
+        k = idx.get(norm_name(str(g.keyword)))
+        if k is None:
+            continue
+        rounds = parse_transcript(g.transcript)
+        if bool(g.solved):
+            rounds = rounds[:-1]
+        qs = [walker.question_id(q) for q, _, _ in rounds]
+        b = walker.belief(qs, [a for _, a, _ in rounds], [])
+        rows.append({"keyword": g.keyword, "rounds": len(rounds), "rank": int((b > b[k]).sum()),
+                     "log2_p": float(np.log2(max(float(b[k]), 1e-300)))})
+    return pd.DataFrame(rows, columns=["keyword", "rounds", "rank", "log2_p"])
+
+
 def summarize(df: pd.DataFrame, rounds: int = 20) -> dict:
     """games, solve_rate_20, mean/median winning round, outside_universe share, errors."""
     won = df.loc[df["solved"], "round"]

@@ -127,3 +127,25 @@ def test_evaluate_through_the_real_referee(tmp_path, capsys):
     evaluate.main(args)
     out = json.loads(capsys.readouterr().out)
     assert out["games"] == 3 and out["errors"] == 0 and out["solve_rate_20"] == 1.0
+
+
+def test_replay_games_reads_transcripts_back_into_the_belief(setup):
+    """Games played by the exact answerer, replayed: the belief after the recorded answers is the
+    walker's own (rank 0 for a halving table's keyword after its 7 answers); a keyword whose
+    recorded answers are all flipped is ranked far down; an unknown keyword is skipped."""
+    from planner.evaluation import replay_games
+    from planner.walk import Walker
+
+    t = make_halving(7)
+    tree = QuestionTree().fit(t)
+    df = play_games(t, "q20", table_answerer("exact", t), t.names[:12], tree=tree)
+    df["solved"] = False                                   # keep every round, the winning one too
+    rep = replay_games(Walker(t), df)
+    assert len(rep) == 12 and (rep["rank"] == 0).all() and (rep["rounds"].to_numpy() == df["rounds_played"].to_numpy()).all()
+    flipped = df.copy()
+    flipped["transcript"] = [tr.replace("-> yes", "-> N").replace("-> no", "-> yes").replace("-> N", "-> no")
+                             for tr in df["transcript"]]
+    flipped.loc[len(flipped)] = flipped.iloc[0]
+    flipped.loc[len(flipped) - 1, "keyword"] = "not a keyword of the table"
+    rep2 = replay_games(Walker(t), flipped)
+    assert len(rep2) == 12 and (rep2["rank"] > 0).all() and (rep2["log2_p"] < rep["log2_p"]).all()

@@ -1,0 +1,66 @@
+"""Replay recorded live games under other tables: how each table's belief takes the same answers.
+
+    python scripts/live_replay.py --games out/live/games.csv --table build/default --table build/bias [--json out.json]
+
+For every game of the games.csv files (scripts/live_eval.py), the recorded questions and answers
+are fed to each table's belief (its answerer types, TABLE/types.npz) and the true keyword's rank
+and log2 probability read before the last guess (planner.evaluation.replay_games). One JSON line a
+table: games replayed, median rank, shares in the top 1 / 10 / 20, mean log2 probability.
+
+What it does not measure: which questions a table would have asked (the questions are the
+recorded table's), so it isolates the answer model from question choice. The answers are the
+live answerer's; use it to understand live results, not to tune a table to that answerer.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def make_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--games", action="append", required=True, help="games.csv of a live run (repeatable)")
+    p.add_argument("--table", action="append", required=True, help="table dir to replay under (repeatable)")
+    p.add_argument("--types", nargs="+", help="only these answerer types of each table (e.g. llm exact)")
+    p.add_argument("--keywords", help="only the games of this keyword set (games.csv column keywords)")
+    p.add_argument("--json", help="also write the results here")
+    return p
+
+
+def main(args) -> list:
+    import numpy as np
+    import pandas as pd
+
+    from planner.evaluation import replay_games
+    from planner.table import load_table
+    from planner.types import table_types
+    from planner.walk import Walker
+
+    games = pd.concat([pd.read_csv(f) for f in args.games], ignore_index=True)
+    if args.keywords:
+        games = games[games["keywords"] == args.keywords]
+    out = []
+    for tdir in args.table:
+        table = load_table(tdir)
+        types = table_types(tdir, table)
+        if args.types and types is not None:
+            types = types.subset(args.types)
+        df = replay_games(Walker(table, None, types=types), games)
+        r = df["rank"].to_numpy()
+        out.append({"table": tdir, "types": types.names if types is not None else None, "games": int(len(df)),
+                    "median_rank": float(np.median(r)) if len(r) else None,
+                    **{f"top{n}": round(float((r < n).mean()), 4) if len(r) else None for n in (1, 10, 20)},
+                    "mean_log2_p": round(float(df["log2_p"].mean()), 3) if len(r) else None})
+        print(json.dumps(out[-1]), flush=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps(out, indent=1))
+    return out
+
+
+if __name__ == "__main__":
+    main(make_parser().parse_args())

@@ -40,17 +40,26 @@ class DevSetup:
         return Refiner(self.measure, self.refinable, self.measured, top=top, budget=budget) if top and budget else None
 
 
+def table_floor(table, qids) -> np.ndarray:
+    """(len(qids),) the per-question softness floor the table was built with (its
+    ``meta["refine"]["floor"]``, tables/default_table.py); ValueError when the table has none."""
+    fl = ((table.meta or {}).get("refine") or {}).get("floor")
+    missing = [q for q in qids if fl is None or q not in fl]
+    if missing:
+        raise ValueError(f"table {table.hash[:12]}: no softness floor in its meta for {len(missing)} natural "
+                         f"question(s), e.g. {missing[0]!r} (a table of tables/default_table.py has one)")
+    return np.array([float(fl[q]) for q in qids], dtype=np.float64)
+
+
 def dev_setup(table, types=None, bank_root=None, embeddings_dir=None, completion: str = "kernel", seed: int = 0) -> DevSetup:
     """See the module docstring. ``table``: a default table (tables/default_table.py) with question ids;
     ``types``: its answerer types; a type with maps (tables/bias_types.py) gets the dev keywords'
     natural cells as the completion map of the predictions, as a hold-out thing's are."""
     from tables import bank_sources as bs
     from tables.answer_bank import load_bank
-    from tables.answer_table import question_floor
     from tables.completion import MODELS
     from tables.default_table import bank_training
     from tables.embeddings import ROOT as EMB_ROOT, load_embeddings
-    from tables.question_bank import question_bank
     from tables.refine_llm import RefineSpec, cell_probability
 
     root = bs._root(bank_root)
@@ -68,9 +77,7 @@ def dev_setup(table, types=None, bank_root=None, embeddings_dir=None, completion
         raise ValueError(f"no keyword of the second source {chat.source!r} is in the table ({table.K} keywords)")
     held = set(test)
     train = [k for k in main.keywords if k not in held]
-    nb = question_bank(kinds=("natural",)).set_index("id")
-    per = bs.agreement_by_question(main.select(nat_ids), chat.select(nat_ids))
-    floor = question_floor(per, nat_ids, nb.loc[nat_ids, "topic"].tolist())
+    floor = table_floor(table, nat_ids)
     enames, Z = load_embeddings(embeddings_dir or EMB_ROOT / "qwen1.5b")
     zr = {k: i for i, k in enumerate(enames)}
     train = [k for k in train if k in zr]

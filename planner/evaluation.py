@@ -272,6 +272,56 @@ def replay_games(walker, games: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["keyword", "rounds", "rank", "log2_p"])
 
 
+def recorded_cells(table, games: pd.DataFrame) -> pd.DataFrame:
+    """The table's cells that recorded games put to the answerer: one row per distinct (keyword,
+    question) of the transcripts whose keyword is a table row and whose question is a column,
+    with the answer (1 yes / 0 no; unparsed ones left out), the cell P and the question's kind.
+    Columns: keyword, k, q, kind, answer, p."""
+    from planner.matching import normalize as norm_name
+
+    idx = {norm_name(n): i for i, n in enumerate(table.names)}
+    qidx = table.question_index()
+    kinds = table.questions["kind"].tolist()
+    seen = {}
+    for g in games.itertuples(index=False):
+        k = idx.get(norm_name(str(g.keyword)))
+        if k is None:
+            continue
+        for q, a, _ in parse_transcript(g.transcript):
+            j = qidx.get(q)
+            if j is not None and a is not None:
+                seen.setdefault((k, j), (str(g.keyword), int(a)))
+    rows = [(kw, k, j, kinds[j], a, float(table.P[k, j])) for (k, j), (kw, a) in seen.items()]
+    return pd.DataFrame(rows, columns=["keyword", "k", "q", "kind", "answer", "p"])
+
+
+def cell_calibration(p, answer, edges=(0, .05, .1, .2, .35, .5, .65, .8, .9, .95, 1)) -> dict:
+    """How cells ``p`` (n,) predict hard answers (n,) 0/1: n, the answerers' yes rate, the cells'
+    mean, AUC, log-loss (cells clipped to [1e-3, 1 - 1e-3]), the share of answers on the other
+    side of 0.5 from their cell, and per bin of p: [lo, hi, n, mean p, yes rate].
+
+    >>> cell_calibration([.1, .1, .9, .9], [0, 1, 1, 1])["bins"][0]
+    [0.05, 0.1, 2, 0.1, 0.5]
+    """
+    from scipy.stats import rankdata
+
+    p = np.asarray(p, dtype=np.float64)
+    a = np.asarray(answer, dtype=np.float64)
+    pc = np.clip(p, 1e-3, 1 - 1e-3)
+    npos = a.sum()
+    auc = ((rankdata(p)[a == 1].sum() - npos * (npos + 1) / 2) / (npos * (len(a) - npos))
+           if 0 < npos < len(a) else float("nan"))
+    bins = []
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        m = (p > lo) & (p <= hi) if lo > 0 else (p >= lo) & (p <= hi)
+        if m.any():
+            bins.append([lo, hi, int(m.sum()), round(float(p[m].mean()), 4), round(float(a[m].mean()), 4)])
+    return {"n": int(len(a)), "yes_rate": float(a.mean()) if len(a) else float("nan"),
+            "mean_p": float(p.mean()) if len(p) else float("nan"), "auc": float(auc),
+            "log_loss": float(-(a * np.log(pc) + (1 - a) * np.log(1 - pc)).mean()) if len(a) else float("nan"),
+            "other_side": float(((p >= 0.5) != (a == 1)).mean()) if len(a) else float("nan"), "bins": bins}
+
+
 def summarize(df: pd.DataFrame, rounds: int = 20) -> dict:
     """games, solve_rate_20, mean/median winning round, outside_universe share, errors."""
     won = df.loc[df["solved"], "round"]

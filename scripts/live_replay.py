@@ -28,6 +28,9 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--table", action="append", required=True, help="table dir to replay under (repeatable)")
     p.add_argument("--types", nargs="+", help="only these answerer types of each table (e.g. llm exact)")
     p.add_argument("--keywords", help="only the games of this keyword set (games.csv column keywords)")
+    p.add_argument("--cells", action="store_true",
+                   help="also: how each answerer type's natural cells predict the recorded answers "
+                        "(planner.evaluation.cell_calibration; one line a type)")
     p.add_argument("--json", help="also write the results here")
     return p
 
@@ -36,7 +39,7 @@ def main(args) -> list:
     import numpy as np
     import pandas as pd
 
-    from planner.evaluation import replay_games
+    from planner.evaluation import cell_calibration, recorded_cells, replay_games
     from planner.table import load_table
     from planner.types import table_types
     from planner.walk import Walker
@@ -57,6 +60,15 @@ def main(args) -> list:
                     **{f"top{n}": round(float((r < n).mean()), 4) if len(r) else None for n in (1, 10, 20)},
                     "mean_log2_p": round(float(df["log2_p"].mean()), 3) if len(r) else None})
         print(json.dumps(out[-1]), flush=True)
+        if args.cells:
+            cells = recorded_cells(table, games)
+            cells = cells[cells["kind"] == "natural"]
+            k, q = cells["k"].to_numpy(), cells["q"].to_numpy()
+            for t, name in enumerate(types.names if types is not None else ["table"]):
+                P = types.matrix(table, t) if types is not None else table.P
+                out.append({"table": tdir, "type": name, "cells": "natural",
+                            **cell_calibration(P[k, q], cells["answer"].to_numpy())})
+                print(json.dumps(out[-1]), flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=1))
     return out

@@ -149,3 +149,28 @@ def test_replay_games_reads_transcripts_back_into_the_belief(setup):
     flipped.loc[len(flipped) - 1, "keyword"] = "not a keyword of the table"
     rep2 = replay_games(Walker(t), flipped)
     assert len(rep2) == 12 and (rep2["rank"] > 0).all() and (rep2["log2_p"] < rep["log2_p"]).all()
+
+
+def test_recorded_cells_and_their_calibration():
+    """The cells a transcript put to the answerer, once each, with the table's P; a calibration of
+    cells that predict perfectly vs. cells that are inverted."""
+    import pandas as pd
+
+    from planner.evaluation import cell_calibration, recorded_cells, transcript
+
+    t = make_halving(3)
+    texts = t.questions["text"].tolist()
+    k = 5
+    ans = [bool(t.P[k, j] >= 0.5) for j in range(3)]
+    games = pd.DataFrame({"keyword": [t.names[k], t.names[k], "unknown thing"],
+                          "transcript": [transcript(texts, [0, 1, 2], ans, ["a", "b", "c"]),
+                                         transcript(texts, [2, 0], [ans[2], None], ["d", "e"]),
+                                         transcript(texts, [0], [True], ["f"])]})
+    cells = recorded_cells(t, games)
+    assert sorted(cells["q"]) == [0, 1, 2] and (cells["k"] == k).all()
+    assert (cells["answer"] == [int(ans[j]) for j in cells["q"]]).all()
+    assert np.allclose(cells["p"], t.P[k, cells["q"]])
+    good = cell_calibration([.9, .8, .2, .1], [1, 1, 0, 0])
+    bad = cell_calibration([.9, .8, .2, .1], [0, 0, 1, 1])
+    assert good["auc"] == 1.0 and bad["auc"] == 0.0 and good["other_side"] == 0.0 and bad["other_side"] == 1.0
+    assert good["log_loss"] < bad["log_loss"] and sum(b[2] for b in good["bins"]) == 4

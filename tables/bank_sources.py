@@ -37,6 +37,11 @@ SOURCES = {
             "kinds": ("natural",), "name": "qwen1.5b-zs-dev", "role": "dev"},
     "dev_letters": {"model": "models/qwen1.5b", "prompt": "zs", "quantize": None, "limit": 10,
                     "kinds": ("spelling", "alpha"), "name": "qwen1.5b-zs-dev-letters", "role": "dev"},
+    # a second development prompt of another layout (plain text, few-shot lines, no chat template)
+    # on the same 20 keywords: with two unseen-to-the-table prompts, how far apart prompts are
+    # (global and per-question yes-bias) is measured rather than read off one pair
+    "dev_plain": {"model": "models/qwen1.5b", "prompt": "plain", "quantize": None, "limit": 20,
+                  "kinds": ("natural",), "name": "qwen1.5b-plain-dev", "role": "dev"},
 }
 MAIN, SECOND = "main", "chat"
 

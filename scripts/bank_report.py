@@ -127,10 +127,36 @@ def main(args) -> int:
                 _table(bad[["qid", "text", "agreement", "yes_a", "yes_b", "kappa"]]) if len(bad) else "(none)", ""]
         out += ["Most consistent questions:", "",
                 _table(per.sort_values("kappa", ascending=False).head(15)[["qid", "text", "agreement", "kappa"]]), ""]
+    out += prompts_section(root, list(qs.index))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text("\n".join(out) + "\n")
     print(f"wrote {args.out}")
     return 0
+
+
+def prompts_section(root, qids) -> list:
+    """Markdown lines: every natural-question source (development prompts included) against the
+    others (tables.bank_sources.prompt_pairs, question_agreement_transfer, leave_one_prompt_out)."""
+    from tables import bank_sources as bs
+    from tables.answer_bank import list_sources, load_bank
+
+    banks = {s: load_bank(root / s).select(qids) for s in list_sources(root)}
+    banks = {s: b for s, b in banks.items() if b.cells}
+    if len(banks) < 3:
+        return []
+    cal = {s: bs.calibration(s, root=root) for s in banks}
+    dev = set(bs.dev_sources())
+    out = ["## Prompts against each other (development prompts included)", "",
+           "Every source that answered natural questions, on the cells each pair shares "
+           f"(development prompts, never in a table: {', '.join(f'`{s}`' for s in banks if s in dev)}). "
+           "Raw agreement counts a prompt's overall yes bias as disagreement; equal-rate agreement does not.", "",
+           _table(bs.prompt_pairs(banks)), "",
+           "Is a question's cross-prompt agreement a property of the question? Correlation over questions of "
+           "the per-question raw agreement of two pairs:", "", _table(bs.question_agreement_transfer(banks)), "",
+           "How well the other prompts predict one prompt's greedy answers (AUC of each one's calibrated P, "
+           "raw P for a source without calibration, and of their mean), on the keywords every source scored:", "",
+           _table(bs.leave_one_prompt_out(banks, cal)), ""]
+    return out
 
 
 if __name__ == "__main__":

@@ -203,6 +203,81 @@ def agreement_by_question(a, b, rate: float | None = None) -> pd.DataFrame:
     return out
 
 
+def prompt_pairs(banks: dict) -> pd.DataFrame:
+    """Every pair of sources (natural-question banks, any roles) on their shared cells: one row a
+    pair with cells, keywords, each one's raw yes rate there, raw agreement at 0.5, agreement at
+    equal yes rates and AUC (:func:`compare_banks`)."""
+    names = list(banks)
+    rows = []
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            la, lb, kws, _ = shared_cells(banks[a], banks[b])
+            if not len(la):
+                continue
+            c = compare_banks(banks[a], banks[b])
+            rows.append({"a": a, "b": b, "cells": c["cells"], "keywords": c["keywords"],
+                         "yes_a": round(float((la >= 0).mean()), 4), "yes_b": round(float((lb >= 0).mean()), 4),
+                         "agreement_raw": c["agreement_raw"], "agreement_equal_rate": c["agreement_equal_rate"],
+                         "auc": c["auc"]})
+    return pd.DataFrame(rows)
+
+
+def question_agreement_transfer(banks: dict, min_cells: int = 10) -> pd.DataFrame:
+    """Whether a question's cross-prompt agreement is a property of the question or of the pair:
+    for every two pairs of sources, the correlation over questions of their per-question raw
+    agreement (each question needs ``min_cells`` shared cells in both pairs). Rows: pair1, pair2,
+    questions, corr."""
+    names = list(banks)
+    per = {}
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            la, lb, _, qids = shared_cells(banks[a], banks[b])
+            if len(la):
+                d = pd.DataFrame({"qid": qids, "agree": (la >= 0) == (lb >= 0)}).groupby("qid")["agree"]
+                per[f"{a} ~ {b}"] = d.mean()[d.size() >= min_cells]
+    keys = list(per)
+    rows = []
+    for i, p1 in enumerate(keys):
+        for p2 in keys[i + 1:]:
+            j = per[p1].index.intersection(per[p2].index)
+            if len(j) >= 3:
+                x, y = per[p1][j].to_numpy(float), per[p2][j].to_numpy(float)
+                c = float(np.corrcoef(x, y)[0, 1]) if x.std() > 0 and y.std() > 0 else float("nan")
+                rows.append({"pair1": p1, "pair2": p2, "questions": int(len(j)), "corr": round(c, 4)})
+    return pd.DataFrame(rows)
+
+
+def leave_one_prompt_out(banks: dict, calibrations: dict | None = None) -> pd.DataFrame:
+    """How well the other prompts predict one prompt's greedy answers, on the cells all of them
+    scored: for each target source, AUC of each other source alone (its calibrated P when
+    ``calibrations`` has one, else its raw P) and of the mean of all the others. Rows: target,
+    predictor ("mean of others" for the average), cells, auc."""
+    from tables.noise import auc
+
+    names = list(banks)
+    kws = sorted(set.intersection(*(set(b.keywords) for b in banks.values())))
+    qids = [q for q in banks[names[0]].qids if all(q in set(b.qids) for b in banks.values())]
+    if not kws or not qids:
+        return pd.DataFrame(columns=["target", "predictor", "cells", "auc"])
+    L = {s: b.grid(kws, qids) for s, b in banks.items()}
+    ok = np.logical_and.reduce([~np.isnan(v) for v in L.values()])
+    P = {}
+    for s, v in L.items():
+        raw = 1.0 / (1.0 + np.exp(-np.clip(np.where(ok, v, 0.0), -700, 700)))
+        cal = (calibrations or {}).get(s)
+        P[s] = cal(raw) if cal is not None else raw
+    rows = []
+    for t in names:
+        y = (L[t][ok] >= 0).astype(int)
+        others = [s for s in names if s != t]
+        for s in others:
+            rows.append({"target": t, "predictor": s, "cells": int(ok.sum()), "auc": round(float(auc(P[s][ok], y)), 4)})
+        if len(others) > 1:
+            m = np.mean([P[s][ok] for s in others], axis=0)
+            rows.append({"target": t, "predictor": "mean of others", "cells": int(ok.sum()), "auc": round(float(auc(m, y)), 4)})
+    return pd.DataFrame(rows)
+
+
 def yes_rate_by_question(bank, calibrate=None, keywords=None) -> pd.DataFrame:
     """Per question of ``bank``: cells and mean P(yes) over ``keywords`` (default all scored ones).
 

@@ -277,3 +277,32 @@ def test_bank_report_runs_on_a_fake_bank(tmp_path, monkeypatch):
     assert len(hs) == 1 and "160 shared cells over 4 keywords" in text   # 4 chat keywords x 40 natural questions
     assert "## Yes rate per question over the prior" in text and "## Cross-prompt agreement" in text
     assert "m-qf_sub" in text and "| qid | text | topic | yes_rate |" in text
+
+
+def test_prompt_comparisons_on_known_prompts():
+    """Three synthetic prompts over one truth: b flips a's answers on a known set of questions, c
+    is a with a global yes shift. Pairs, per-question transfer and leave-one-prompt-out agree with
+    what was built in."""
+    from tables.answer_bank import Bank
+    from tables.bank_sources import leave_one_prompt_out, prompt_pairs, question_agreement_transfer
+
+    rng = np.random.default_rng(0)
+    K, Q = 60, 40
+    kws, qids = [f"k{i}" for i in range(K)], [f"q{j}" for j in range(Q)]
+    truth = rng.normal(size=(K, Q)) * 3
+    flip = np.zeros(Q, bool)
+    flip[:10] = True                                          # b answers these 10 questions the other way
+    la = truth + rng.normal(size=(K, Q)) * 0.3
+    lb = np.where(flip[None, :], -truth, truth) + rng.normal(size=(K, Q)) * 0.3
+    lc = truth + 2.0 + rng.normal(size=(K, Q)) * 0.3         # says yes more often
+    banks = {n: Bank(n, kws, qids, v.astype(np.float32), {}) for n, v in (("a", la), ("b", lb), ("c", lc))}
+    pp = prompt_pairs(banks).set_index(["a", "b"])
+    assert pp.loc[("a", "c"), "yes_b"] > pp.loc[("a", "c"), "yes_a"] + 0.1
+    assert pp.loc[("a", "c"), "agreement_equal_rate"] > pp.loc[("a", "b"), "agreement_equal_rate"]
+    assert pp.loc[("a", "b"), "cells"] == K * Q
+    tr = question_agreement_transfer(banks).set_index(["pair1", "pair2"])
+    # disagreement on the flipped questions is shared by a~b and b~c: a property of those questions with b
+    assert tr.loc[("a ~ b", "b ~ c"), "corr"] > 0.8
+    lo = leave_one_prompt_out(banks).set_index(["target", "predictor"])
+    assert lo.loc[("c", "a"), "auc"] > 0.95 and lo.loc[("c", "b"), "auc"] < lo.loc[("c", "a"), "auc"]
+    assert ("c", "mean of others") in lo.index and (lo["cells"] == K * Q).all()

@@ -40,6 +40,9 @@ def make_parser() -> argparse.ArgumentParser:
                    help="answerer types by yes-bias: one per greedy LLM source of the bank (tables/bias_types.py)")
     p.add_argument("--per-question-bias", action="store_true",
                    help="--bias-types: each type also gets its source's yes-bias per question")
+    p.add_argument("--soft-completion", action="store_true",
+                   help="completion cells on the measured cells' scale (a Platt map fitted on out-of-fold "
+                        "predictions against the bank's soft cells; docs/default_table.md 12)")
     p.add_argument("--truthful-weight", type=float, default=0.0,
                    help="prior weight of two more LLM types, half each: the bank's calibrated cells before the unseen-prompt map (truthful) and half way to it (llm_half)")
     p.add_argument("--no-unseen-map", action="store_true",
@@ -86,7 +89,7 @@ def main(args) -> dict:
     kw = dict(bank_root=args.bank_root, embeddings_dir=args.embeddings, exact_weight=args.exact_weight,
               seed=args.seed, progress=log, completion=args.completion, unseen=not args.no_unseen_map,
               truthful_weight=args.truthful_weight, bias_types=args.bias_types,
-              per_question_bias=args.per_question_bias)
+              per_question_bias=args.per_question_bias, soft_completion=args.soft_completion)
     if args.sweep:
         from planner.analysis import analyze
         from planner.tree import QuestionTree

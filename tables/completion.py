@@ -228,6 +228,40 @@ class KernelCompletion:
 MODELS = {"ridge": CompletionModel, "kernel": KernelCompletion}
 
 
+# --- the measured cells' scale ----------------------------------------------------------------
+
+
+def fit_cell_scale(pred, measured) -> dict:
+    """Platt map from a completion model's predictions to the scale of the cells it stands in for.
+
+    The models' own calibration targets the side of 0.5 a measured cell falls on (``Y >= 0.5``:
+    P(the bank's answer is yes)); a table cell is the measured soft P(yes), which keeps the
+    answerers' disagreement. pred (n, Q): out-of-fold predictions of bank keywords (never trained
+    on their own cells); measured (n, Q): those keywords' measured cells as the table holds them
+    (NaN = not measured). Fits sigmoid(a logit(pred) + b) to the soft measured cells
+    (cross-entropy). Returns {"a", "b", "cells", "mean_pred", "mean_measured", "log_loss_before",
+    "log_loss_after"} (log-losses against the soft cells).
+    """
+    P, S = np.asarray(pred, np.float64), np.asarray(measured, np.float64)
+    if P.shape != S.shape:
+        raise ValueError(f"predictions {P.shape} and measured cells {S.shape} differ in shape")
+    m = ~np.isnan(S) & ~np.isnan(P)
+    if m.sum() < 20:
+        raise ValueError(f"only {int(m.sum())} measured cells with a prediction: too few to fit a scale")
+    p, y = P[m], S[m]
+    a, b = fit_platt(p, y)
+    return {"a": float(a), "b": float(b), "cells": int(m.sum()), "mean_pred": float(p.mean()),
+            "mean_measured": float(y.mean()), "log_loss_before": soft_log_loss(p, y),
+            "log_loss_after": soft_log_loss(apply_platt(p, a, b), y)}
+
+
+def soft_log_loss(p, s, eps: float = 1e-6) -> float:
+    """Mean cross-entropy of predictions p against soft targets s (both (m,) in [0, 1])."""
+    p = np.clip(np.asarray(p, float).ravel(), eps, 1 - eps)
+    s = np.asarray(s, float).ravel()
+    return float(-(s * np.log(p) + (1 - s) * np.log1p(-p)).mean())
+
+
 # --- evaluation -------------------------------------------------------------------------------
 
 

@@ -11,7 +11,10 @@ Steps (each reported in ``report``):
 3. the top ``n_keywords`` things by that prior (renormalized over the cut);
 4. natural questions: bank cells (calibrated, averaged over prompt styles) and the completion
    model (tables/completion.py) fitted on every bank keyword, floored per question by the
-   disagreement of the bank's two prompt styles (tables/answer_table.py);
+   disagreement of the bank's two prompt styles (tables/answer_table.py); with
+   ``soft_completion`` the completion cells are put on the measured cells' scale
+   (:func:`completion_scale`: the model's own calibration targets the side of 0.5 a measured cell
+   falls on, a table cell is the measured soft P(yes));
    Then, when the bank has the development source (a prompt that never builds a table), the
    natural cells pass through the measured map to what that unseen prompt answers
    (tables/reliability.py; bank and completion cells apart): the table is what an answerer the
@@ -173,8 +176,30 @@ def unseen_prompt(train_kw, Z, zrow, qids, sources, floor, Model, seed: int = 0,
     return out
 
 
+def completion_scale(train_kw, qids, sources, Z, zrow, Model, floor, seed: int = 0) -> dict:
+    """The completion cells' map onto the measured cells' scale (tables.completion.fit_cell_scale):
+    out-of-fold predictions of the bank keywords (5 folds by keyword, floored as the table's)
+    against their measured cells (averaged over ``sources``, floored)."""
+    from tables.answer_table import bank_cells
+    from tables.bias_types import oof_completion
+    from tables.completion import fit_cell_scale
+
+    oof_kw, oof = oof_completion(train_kw, qids, sources, Z, zrow, Model, floor, seed=seed)
+    S, _ = bank_cells(oof_kw, qids, sources)
+    f = np.asarray(floor, dtype=np.float64)[None, :]
+    return fit_cell_scale(oof, np.where(np.isnan(S), np.nan, np.clip(S, f, 1 - f)))
+
+
+def scaled(P, scale: dict, floor) -> np.ndarray:
+    """(N, Q) float32: cells ``P`` through ``scale``'s Platt map, clipped to [floor_q, 1 - floor_q]."""
+    from tables.noise import apply_platt
+
+    f = np.asarray(floor, dtype=np.float64)[None, :]
+    return np.clip(apply_platt(np.asarray(P, dtype=np.float64), scale["a"], scale["b"]), f, 1 - f).astype(np.float32)
+
+
 def yes_bias_types(truthful, origin, qids, floor, train_kw, sources, Z, zrow, Model, bank_root=None,
-                   exclude=(), seed: int = 0, per_question: bool = False) -> tuple[list, dict]:
+                   exclude=(), seed: int = 0, per_question: bool = False, scale: dict | None = None) -> tuple[list, dict]:
     """([AnswererType], report): one type per greedy LLM source of the bank (the main prompt and,
     when the bank has it, the development prompt), its natural cells the table's calibrated cells
     through maps fitted to that source's greedy answers (tables/bias_types.py). ``exclude``: the
@@ -182,7 +207,9 @@ def yes_bias_types(truthful, origin, qids, floor, train_kw, sources, Z, zrow, Mo
     the second style itself is not a type (it answers the development games). The development
     prompt's keywords all lie among the second style's, so its map is fitted on them: its answers
     are its own, not the second style's that the development games play against. ``per_question``:
-    each type also gets its source's yes-bias per question (tables/bias_types.py)."""
+    each type also gets its source's yes-bias per question (tables/bias_types.py). ``scale``: the
+    completion cells' scale the table applied (:func:`completion_scale`), applied to the
+    out-of-fold predictions too, so the maps start from the cells the table holds."""
     from planner.types import AnswererType
     from tables import bank_sources as bs
     from tables.answer_bank import load_bank
@@ -193,6 +220,8 @@ def yes_bias_types(truthful, origin, qids, floor, train_kw, sources, Z, zrow, Mo
     if bs.SOURCES["dev"]["name"] in set(bs.list_sources(root)):
         greedy.append(load_bank(root / bs.SOURCES["dev"]["name"]))
     oof_kw, oof = oof_completion(train_kw, qids, sources, Z, zrow, Model, floor, seed=seed)
+    if scale is not None:
+        oof = scaled(oof, scale, floor)
     out, rep = [], {"oof_keywords": len(oof_kw), "types": {}}
     for bank in greedy:
         others = [(b, c) for b, c in sources if b.source != bank.source]
@@ -219,7 +248,7 @@ def reweigh_llm_types(types, extra, llm_weight: float):
 def build_default_table(n_keywords: int = 12000, *, bank_root=None, embeddings_dir=None, main_source=None,
                         other_sources=None, exact_weight: float = 0.2, completion: str = "kernel", seed: int = 0,
                         unseen: bool = True, truthful_weight: float = 0.0, bias_types: bool = False, per_question_bias: bool = False,
-                        progress=print):
+                        soft_completion: bool = False, progress=print):
     """(Table, AnswererTypes, report dict). See the module docstring."""
     from planner.table import make_table
     from tables import bank_sources as bs
@@ -283,6 +312,12 @@ def build_default_table(n_keywords: int = 12000, *, bank_root=None, embeddings_d
         raise ValueError("the softness floor needs a second bank source (a second prompt style)")
     P_nat, origin = natural_columns(cut["keyword"].tolist(), qids, Zc, sources, model, floor)
     rep["bank_cells_in_table"] = int(origin.sum())
+    scale = None
+    if soft_completion:
+        scale = completion_scale(train_kw, qids, sources, Z, zrow, Model, floor, seed)
+        rep["completion_scale"] = scale
+        P_nat = np.where(origin == 0, scaled(P_nat, scale, floor), P_nat).astype(np.float32)
+        progress(f"completion scale: {json.dumps(scale)}")
     progress(f"completion CV: {json.dumps(rep['completion_cv']['model'])}")
     majority = P_nat >= 0.5                    # the bank's side of 0.5: what an exact answerer says
     truthful = P_nat.copy()                    # the bank's calibrated cells, before the unseen-prompt map
@@ -341,7 +376,7 @@ def build_default_table(n_keywords: int = 12000, *, bank_root=None, embeddings_d
             raise ValueError("bias_types and truthful_weight are two designs of the LLM types: choose one")
         extra, rep["bias_types"] = yes_bias_types(truthful, origin, qids, floor, train_kw, sources, Z, zrow, Model,
                                                   bank_root, exclude=banks[other_sources[0]].keywords, seed=seed,
-                                                  per_question=per_question_bias)
+                                                  per_question=per_question_bias, scale=scale)
         types = reweigh_llm_types(types, extra, llm_weight=1 - exact_weight)
         progress(f"bias types: {json.dumps(rep['bias_types'])}")
     rep["questions"] = {k: int(v) for k, v in questions["kind"].value_counts().items()}

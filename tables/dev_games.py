@@ -84,6 +84,10 @@ def dev_setup(table, types=None, bank_root=None, embeddings_dir=None, completion
     X, Y = bank_training(train, nat_ids, [(main, cm), (chat, cc)], Z, zr)
     model = MODELS[completion](seed=seed).fit(X, Y)
     pred = np.clip(model.predict_proba(Z[[zr[k] for k in test]]), floor, 1 - floor)
+    scale = ((table.meta or {}).get("report") or {}).get("completion_scale")
+    if scale is not None:                                  # the table's completion cells are on this scale
+        from tables.default_table import scaled
+        pred = scaled(pred, scale, floor)
     from planner.table import make_table
     P = np.array(table.P, dtype=np.float32, copy=True)
     P[np.ix_([row[k] for k in test], ncol)] = pred

@@ -113,3 +113,22 @@ def test_kernel_completion_recovers_low_rank_and_matches_solve():
     np.testing.assert_allclose(m.decision_function(X[50:60]), np.exp(5.0 * (Xt @ Xu.T - 1)) @ dual + T.mean(0), atol=1e-8)
     with pytest.raises(RuntimeError, match="not fitted"):
         KernelCompletion().predict_proba(X)
+
+
+def test_cell_scale_undoes_known_overconfidence():
+    """Predictions twice as sure (in logit) as the soft cells they stand for: the scale's slope is
+    about 1/2, the intercept about 0, and the soft log-loss drops; NaN cells are left out."""
+    from tables.completion import fit_cell_scale
+    from tables.noise import apply_platt
+
+    rng = np.random.default_rng(0)
+    S = 1 / (1 + np.exp(-rng.normal(size=(200, 30)) * 1.5))
+    pred = 1 / (1 + np.exp(-2 * np.log(S / (1 - S))))
+    S[::7, ::3] = np.nan
+    sc = fit_cell_scale(pred, S)
+    assert abs(sc["a"] - 0.5) < 0.03 and abs(sc["b"]) < 0.03
+    assert sc["log_loss_after"] < sc["log_loss_before"] and sc["cells"] == int((~np.isnan(S)).sum())
+    m = ~np.isnan(S)
+    np.testing.assert_allclose(apply_platt(pred[m], sc["a"], sc["b"]), S[m], atol=0.03)
+    with pytest.raises(ValueError, match="shape"):
+        fit_cell_scale(pred[:, :5], S)

@@ -179,3 +179,27 @@ def test_truthful_type_keeps_the_cells_before_the_unseen_map(fake_data):
     assert np.all((half >= lo - 1e-5) & (half <= hi + 1e-5)) and not np.allclose(half, table.P[:, nat])
     with pytest.raises(ValueError, match="truthful_weight"):
         build_default_table(120, truthful_weight=0.8, **kw)
+
+
+def test_soft_completion_rescales_only_the_completion_cells(fake_data):
+    from tables.default_table import build_default_table, scaled
+
+    kw = dict(bank_root=fake_data / "bank", embeddings_dir=fake_data / "emb", progress=lambda m: None, unseen=False)
+    plain, _, _ = build_default_table(400, **kw)            # every thing, the bank's 60 among them
+    soft, _, rep = build_default_table(400, soft_completion=True, **kw)
+    sc = rep["completion_scale"]
+    assert sc["cells"] > 0 and sc["log_loss_after"] <= sc["log_loss_before"] + 1e-9
+    assert soft.meta["report"]["completion_scale"] == sc          # the dev games read it from the table
+    nat = np.flatnonzero((plain.questions["kind"] == "natural").to_numpy())
+    bank_kw = set(plain.meta["refine"]["measured_keywords"])
+    floor = np.array([plain.meta["refine"]["floor"][q] for q in plain.questions["id"].iloc[nat]])
+    P0, P1 = plain.P[:, nat], soft.P[:, nat]
+    expect = scaled(P0, sc, floor)
+    moved = ~np.isclose(P0, P1, atol=1e-6)
+    assert moved.any()
+    np.testing.assert_allclose(P1[moved], expect[moved], atol=1e-5)   # a moved cell is the scaled cell
+    # every bank-measured row of the table keeps its cells (only predictions are rescaled)
+    rows = [i for i, n in enumerate(plain.names) if n in bank_kw]
+    np.testing.assert_array_equal(P1[rows], P0[rows])
+    assert (~moved).sum() >= rep["bank_cells_in_table"] > 0       # bank cells stay as measured
+    np.testing.assert_array_equal(soft.P[:, len(nat):], plain.P[:, len(nat):])    # letters untouched

@@ -248,12 +248,12 @@ def parse_transcript(text) -> list:
 
 
 def replay_games(walker, games: pd.DataFrame) -> pd.DataFrame:
-    """The belief ``walker`` (its table and types) holds after the recorded answers of ``games``
-    (games.csv rows: keyword, solved, transcript), before the game's last guess: one row a game
-    with the keyword's rank in it (0 = the most probable), its log2 probability, and the answered
+    """The belief ``walker`` (its table and types) holds at the end of each recorded game (games.csv
+    rows: keyword, solved, transcript): after every recorded answer, with the game's wrong guesses
+    removed (a solved game's last guess is the keyword itself and stays). One row a game: the
+    keyword's rank in that belief (0 = the most probable), its log2 probability, and the answered
     rounds used. The questions are the recorded ones, so this compares how tables *update* on the
-    same answers, not which questions they would ask. Keywords outside the table are skipped; the
-    answers of a solved game stop before its winning round, wrong guesses are not removed."""
+    same answers, not which questions they would ask. Keywords outside the table are skipped."""
     from planner.matching import normalize as norm_name
 
     idx = {norm_name(n): i for i, n in enumerate(walker.table.names)}
@@ -263,10 +263,10 @@ def replay_games(walker, games: pd.DataFrame) -> pd.DataFrame:
         if k is None:
             continue
         rounds = parse_transcript(g.transcript)
+        guesses = [gs for _, _, gs in rounds]
         if bool(g.solved):
-            rounds = rounds[:-1]
-        qs = [walker.question_id(q) for q, _, _ in rounds]
-        b = walker.belief(qs, [a for _, a, _ in rounds], [])
+            guesses = guesses[:-1]
+        b = walker.belief([walker.question_id(q) for q, _, _ in rounds], [a for _, a, _ in rounds], guesses)
         rows.append({"keyword": g.keyword, "rounds": len(rounds), "rank": int((b > b[k]).sum()),
                      "log2_p": float(np.log2(max(float(b[k]), 1e-300)))})
     return pd.DataFrame(rows, columns=["keyword", "rounds", "rank", "log2_p"])

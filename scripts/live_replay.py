@@ -3,8 +3,9 @@
     python scripts/live_replay.py --games out/live/games.csv --table build/default --table build/bias [--json out.json]
 
 For every game of the games.csv files (scripts/live_eval.py), the recorded questions and answers
-are fed to each table's belief (its answerer types, TABLE/types.npz) and the true keyword's rank
-and log2 probability read before the last guess (planner.evaluation.replay_games). One JSON line a
+are fed to each table's belief (its answerer types, TABLE/types.npz; the game's wrong guesses
+removed) and the true keyword's rank and log2 probability read at the end of the game
+(planner.evaluation.replay_games). One JSON line a
 table: games replayed, median rank, shares in the top 1 / 10 / 20, mean log2 probability.
 
 What it does not measure: which questions a table would have asked (the questions are the

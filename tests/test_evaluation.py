@@ -139,7 +139,7 @@ def test_replay_games_reads_transcripts_back_into_the_belief(setup):
     t = make_halving(7)
     tree = QuestionTree().fit(t)
     df = play_games(t, "q20", table_answerer("exact", t), t.names[:12], tree=tree)
-    df["solved"] = False                                   # keep every round, the winning one too
+    assert df["solved"].all()
     rep = replay_games(Walker(t), df)
     assert len(rep) == 12 and (rep["rank"] == 0).all() and (rep["rounds"].to_numpy() == df["rounds_played"].to_numpy()).all()
     flipped = df.copy()
@@ -149,6 +149,9 @@ def test_replay_games_reads_transcripts_back_into_the_belief(setup):
     flipped.loc[len(flipped) - 1, "keyword"] = "not a keyword of the table"
     rep2 = replay_games(Walker(t), flipped)
     assert len(rep2) == 12 and (rep2["rank"] > 0).all() and (rep2["log2_p"] < rep["log2_p"]).all()
+    # an unsolved game's guesses are all wrong ones: a keyword it guessed leaves the belief
+    lost = df.iloc[[0]].assign(solved=False)
+    assert replay_games(Walker(t), lost)["log2_p"].iloc[0] < -900
 
 
 def test_recorded_cells_and_their_calibration():

@@ -176,15 +176,14 @@ def unseen_prompt(train_kw, Z, zrow, qids, sources, floor, Model, seed: int = 0,
     return out
 
 
-def completion_scale(train_kw, qids, sources, Z, zrow, Model, floor, seed: int = 0) -> dict:
+def completion_scale(oof_kw, oof, qids, sources, floor) -> dict:
     """The completion cells' map onto the measured cells' scale (tables.completion.fit_cell_scale):
-    out-of-fold predictions of the bank keywords (5 folds by keyword, floored as the table's)
-    against their measured cells (averaged over ``sources``, floored)."""
+    out-of-fold predictions ``oof`` of the bank keywords ``oof_kw`` (tables.bias_types.oof_completion:
+    5 folds by keyword, floored as the table's) against their measured cells (averaged over
+    ``sources``, floored)."""
     from tables.answer_table import bank_cells
-    from tables.bias_types import oof_completion
     from tables.completion import fit_cell_scale
 
-    oof_kw, oof = oof_completion(train_kw, qids, sources, Z, zrow, Model, floor, seed=seed)
     S, _ = bank_cells(oof_kw, qids, sources)
     f = np.asarray(floor, dtype=np.float64)[None, :]
     return fit_cell_scale(oof, np.where(np.isnan(S), np.nan, np.clip(S, f, 1 - f)))
@@ -198,8 +197,8 @@ def scaled(P, scale: dict, floor) -> np.ndarray:
     return np.clip(apply_platt(np.asarray(P, dtype=np.float64), scale["a"], scale["b"]), f, 1 - f).astype(np.float32)
 
 
-def yes_bias_types(truthful, origin, qids, floor, train_kw, sources, Z, zrow, Model, bank_root=None,
-                   exclude=(), seed: int = 0, per_question: bool = False, scale: dict | None = None) -> tuple[list, dict]:
+def yes_bias_types(truthful, origin, qids, floor, oof_kw, oof, sources, bank_root=None,
+                   exclude=(), per_question: bool = False) -> tuple[list, dict]:
     """([AnswererType], report): one type per greedy LLM source of the bank (the main prompt and,
     when the bank has it, the development prompt), its natural cells the table's calibrated cells
     through maps fitted to that source's greedy answers (tables/bias_types.py). ``exclude``: the
@@ -207,21 +206,19 @@ def yes_bias_types(truthful, origin, qids, floor, train_kw, sources, Z, zrow, Mo
     the second style itself is not a type (it answers the development games). The development
     prompt's keywords all lie among the second style's, so its map is fitted on them: its answers
     are its own, not the second style's that the development games play against. ``per_question``:
-    each type also gets its source's yes-bias per question (tables/bias_types.py). ``scale``: the
-    completion cells' scale the table applied (:func:`completion_scale`), applied to the
-    out-of-fold predictions too, so the maps start from the cells the table holds."""
+    each type also gets its source's yes-bias per question (tables/bias_types.py). ``oof_kw``, ``oof``:
+    out-of-fold completion predictions of the bank keywords on the scale the table's completion
+    cells are on (tables.bias_types.oof_completion, then :func:`scaled` when the table rescaled
+    them), so the maps start from the cells the table holds."""
     from planner.types import AnswererType
     from tables import bank_sources as bs
     from tables.answer_bank import load_bank
-    from tables.bias_types import fit_source_maps, map_cells, oof_completion
+    from tables.bias_types import fit_source_maps, map_cells
 
     root = Path(bank_root) if bank_root else bs.ROOT
     greedy = [sources[0][0]]
     if bs.SOURCES["dev"]["name"] in set(bs.list_sources(root)):
         greedy.append(load_bank(root / bs.SOURCES["dev"]["name"]))
-    oof_kw, oof = oof_completion(train_kw, qids, sources, Z, zrow, Model, floor, seed=seed)
-    if scale is not None:
-        oof = scaled(oof, scale, floor)
     out, rep = [], {"oof_keywords": len(oof_kw), "types": {}}
     for bank in greedy:
         others = [(b, c) for b, c in sources if b.source != bank.source]
@@ -312,11 +309,14 @@ def build_default_table(n_keywords: int = 12000, *, bank_root=None, embeddings_d
         raise ValueError("the softness floor needs a second bank source (a second prompt style)")
     P_nat, origin = natural_columns(cut["keyword"].tolist(), qids, Zc, sources, model, floor)
     rep["bank_cells_in_table"] = int(origin.sum())
-    scale = None
+    if soft_completion or bias_types:           # out-of-fold predictions, computed once for both
+        from tables.bias_types import oof_completion
+        oof_kw, oof = oof_completion(train_kw, qids, sources, Z, zrow, Model, floor, seed=seed)
     if soft_completion:
-        scale = completion_scale(train_kw, qids, sources, Z, zrow, Model, floor, seed)
+        scale = completion_scale(oof_kw, oof, qids, sources, floor)
         rep["completion_scale"] = scale
         P_nat = np.where(origin == 0, scaled(P_nat, scale, floor), P_nat).astype(np.float32)
+        oof = scaled(oof, scale, floor)          # the bias types' maps start from the table's scale
         progress(f"completion scale: {json.dumps(scale)}")
     progress(f"completion CV: {json.dumps(rep['completion_cv']['model'])}")
     majority = P_nat >= 0.5                    # the bank's side of 0.5: what an exact answerer says
@@ -374,9 +374,9 @@ def build_default_table(n_keywords: int = 12000, *, bank_root=None, embeddings_d
     if bias_types:
         if tw > 0:
             raise ValueError("bias_types and truthful_weight are two designs of the LLM types: choose one")
-        extra, rep["bias_types"] = yes_bias_types(truthful, origin, qids, floor, train_kw, sources, Z, zrow, Model,
-                                                  bank_root, exclude=banks[other_sources[0]].keywords, seed=seed,
-                                                  per_question=per_question_bias, scale=scale)
+        extra, rep["bias_types"] = yes_bias_types(truthful, origin, qids, floor, oof_kw, oof, sources, bank_root,
+                                                  exclude=banks[other_sources[0]].keywords,
+                                                  per_question=per_question_bias)
         types = reweigh_llm_types(types, extra, llm_weight=1 - exact_weight)
         progress(f"bias types: {json.dumps(rep['bias_types'])}")
     rep["questions"] = {k: int(v) for k, v in questions["kind"].value_counts().items()}

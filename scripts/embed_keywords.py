@@ -28,6 +28,12 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=None, help="embed only the top N things by prior (plus --extra)")
     p.add_argument("--keywords", default=None, help="embed exactly this list (a CSV with a keyword column) instead")
     p.add_argument("--template", default="keyword", help="tables.embeddings.TEMPLATES name")
+    p.add_argument("--layers", type=int, nargs="+", default=None,
+                   help="hidden-state layers concatenated (default tables.embeddings.LAYERS; -1 = the last)")
+    p.add_argument("--order", choices=["hand", "learned"], default="hand",
+                   help="things after --extra by the universe's hand prior, or by the learned prior "
+                        "(tables/default_table.py, on the committed embeddings): with --limit, the default "
+                        "table's cut")
     p.add_argument("--block-size", type=int, default=2000)
     p.add_argument("--dim", type=int, default=256)
     p.add_argument("--batch-size", type=int, default=256, help="keywords per forward pass")
@@ -43,20 +49,26 @@ def make_parser() -> argparse.ArgumentParser:
     return p
 
 
-def keyword_list(extra_paths, limit=None) -> list:
-    """The extra lists' keywords first (those in the universe), then the things by prior."""
+def keyword_list(extra_paths, limit=None, order: str = "hand") -> list:
+    """The extra lists' keywords first (those in the universe), then the things by prior (the
+    universe's hand prior, or the learned prior of tables/default_table.py)."""
     import pandas as pd
 
     from tables.embeddings import universe_things
 
-    things = universe_things()["keyword"].tolist()
+    if order == "learned":
+        from tables.default_table import learned_order
+        things = learned_order()
+    else:
+        things = universe_things()["keyword"].tolist()
     known = set(things)
     first = []
     for p in extra_paths:
         if Path(p).exists():
             first += [k for k in pd.read_csv(p, dtype=str, keep_default_na=False)["keyword"] if k in known]
     first = list(dict.fromkeys(first))
-    rest = [k for k in (things if limit is None else things[:limit]) if k not in set(first)]
+    seen = set(first)
+    rest = [k for k in (things if limit is None else things[:limit]) if k not in seen]
     return first + rest
 
 
@@ -74,8 +86,9 @@ def main(args) -> int:
         import pandas as pd
         kws = list(dict.fromkeys(pd.read_csv(args.keywords, dtype=str, keep_default_na=False)["keyword"]))
     else:
-        kws = keyword_list(extra, args.limit)
-    job = EmbedJob(spec, kws, root=root, block_size=args.block_size, dim=args.dim, template=args.template)
+        kws = keyword_list(extra, args.limit, args.order)
+    job = EmbedJob(spec, kws, root=root, block_size=args.block_size, dim=args.dim, template=args.template,
+                   **({"layers": tuple(args.layers)} if args.layers else {}))
     if args.status:
         names, Z = load_embeddings(job.source_dir) if job.basis_path.exists() else ([], None)
         print(json.dumps({"source": job.source, "keywords": len(names), "dim": None if Z is None else Z.shape[1],

@@ -94,6 +94,47 @@ def learned_prior(things: pd.DataFrame, Z: np.ndarray, public, holdout, l2: floa
     return logp, rep
 
 
+def prior_things(embeddings_dir=None, seed: int = 0):
+    """The universe's things that have an embedding, and the learned prior over them:
+    (things DataFrame (keyword, category, prior, alts, head_derived), Zt (n, dim) their embeddings,
+    log prior (n,), the prior's report, (names, Z) the whole embeddings dir)."""
+    from tables import bank_sources as bs
+    from tables.embeddings import ROOT as EMB_ROOT, load_embeddings, universe_things
+
+    names, Z = load_embeddings(Path(embeddings_dir) if embeddings_dir else EMB_ROOT / "qwen1.5b")
+    zrow = {k: i for i, k in enumerate(names)}
+    uni = pd.read_csv(bs.UNIVERSE, dtype=str, keep_default_na=False)
+    things = universe_things()
+    things = things[things["keyword"].isin(zrow)].reset_index(drop=True)
+    things = things.merge(uni[["keyword", "alts", "head_derived"]], on="keyword", how="left")
+    Zt = Z[[zrow[k] for k in things["keyword"]]]
+    public = pd.read_csv(bs.PUBLIC, dtype=str, keep_default_na=False)["keyword"].tolist()
+    logp, rep = learned_prior(things, Zt, public, bs.read_holdout(), seed=seed)
+    return things, Zt, logp, rep, (names, Z)
+
+
+def completion_features(source_dir, keywords) -> tuple:
+    """(Z (n, dim), row index {keyword: row}, a label) of an embeddings dir for the completion model;
+    ValueError naming the dir and the first missing ones when a keyword of ``keywords`` has no row."""
+    from tables.embeddings import load_embeddings
+
+    names, Z = load_embeddings(Path(source_dir))
+    row = {k: i for i, k in enumerate(names)}
+    missing = [k for k in keywords if k not in row]
+    if missing:
+        raise ValueError(f"{source_dir}: no embedding for {len(missing)} of the table's keywords, e.g. "
+                         f"{missing[:5]} (embed them: scripts/embed_keywords.py, or cut fewer keywords)")
+    with np.load(Path(source_dir) / "basis.npz", allow_pickle=False) as b:
+        label = f"{Path(source_dir).name} ({str(b['template'])}, layers {b['layers'].tolist()})"
+    return Z, row, label
+
+
+def learned_order(embeddings_dir=None, seed: int = 0) -> list:
+    """Every thing with an embedding, highest learned prior first (the order the default table cuts)."""
+    things, _, logp, _, _ = prior_things(embeddings_dir, seed=seed)
+    return things["keyword"].iloc[np.argsort(-logp, kind="stable")].tolist()
+
+
 def refine_meta(main, cal, qids, floor, keywords, origin, bank_map=None) -> dict:
     """The table's ``meta["refine"]`` (tables/refine_llm.py): how a cell measured during a game is
     made the way the bank's main source made its cells. ``origin`` (N, Q) 1 where the table holds a
@@ -245,15 +286,18 @@ def reweigh_llm_types(types, extra, llm_weight: float):
 def build_default_table(n_keywords: int = 12000, *, bank_root=None, embeddings_dir=None, main_source=None,
                         other_sources=None, exact_weight: float = 0.2, completion: str = "kernel", seed: int = 0,
                         unseen: bool = True, truthful_weight: float = 0.0, bias_types: bool = False, per_question_bias: bool = False,
-                        soft_completion: bool = False, progress=print):
-    """(Table, AnswererTypes, report dict). See the module docstring."""
+                        soft_completion: bool = False, completion_embeddings=None, progress=print):
+    """(Table, AnswererTypes, report dict). See the module docstring.
+
+    ``embeddings_dir``: the keyword embeddings the prior is learned on (and, by default, the
+    completion's features); ``completion_embeddings``: another embeddings dir for the completion
+    model's features (every cut keyword and bank keyword it trains on needs a row there)."""
     from planner.table import make_table
     from tables import bank_sources as bs
     from tables.answer_bank import load_bank
     from tables.answer_table import (answerer_types, letter_columns, natural_columns,
                                      question_floor)
     from tables.completion import MODELS, cross_validate
-    from tables.embeddings import ROOT as EMB_ROOT, load_embeddings, universe_things
     from tables.question_bank import question_bank
 
     bank_root = Path(bank_root) if bank_root else bs.ROOT
@@ -262,23 +306,18 @@ def build_default_table(n_keywords: int = 12000, *, bank_root=None, embeddings_d
         s for s in bs.table_sources(bank_root) if s != main_source]
     rep = {"n_keywords": n_keywords, "main_source": main_source, "other_sources": other_sources}
 
-    # 1. things with an embedding
-    names, Z = load_embeddings(Path(embeddings_dir) if embeddings_dir else EMB_ROOT / "qwen1.5b")
+    # 1-2. things with an embedding, learned prior
+    things, Zt, logp, rep["prior"], (names, Z) = prior_things(embeddings_dir, seed=seed)
     zrow = {k: i for i, k in enumerate(names)}
-    uni = pd.read_csv(bs.UNIVERSE, dtype=str, keep_default_na=False)
-    things = universe_things()
-    things = things[things["keyword"].isin(zrow)].reset_index(drop=True)
-    things = things.merge(uni[["keyword", "alts", "head_derived"]], on="keyword", how="left")
-    Zt = Z[[zrow[k] for k in things["keyword"]]]
     progress(f"{len(things)} things with embeddings")
 
-    # 2-3. learned prior, cut
-    public = pd.read_csv(bs.PUBLIC, dtype=str, keep_default_na=False)["keyword"].tolist()
-    holdout = bs.read_holdout()
-    logp, rep["prior"] = learned_prior(things, Zt, public, holdout, seed=seed)
+    # 3. the cut, and the completion's features of its keywords
     order = np.argsort(-logp, kind="stable")[:n_keywords]
     cut = things.iloc[order].reset_index(drop=True)
-    Zc = Zt[order]
+    if completion_embeddings is not None:
+        Z, zrow, rep["completion_features"] = completion_features(completion_embeddings, cut["keyword"])
+        rep["completion_embeddings"] = str(completion_embeddings)
+    Zc = Z[[zrow[k] for k in cut["keyword"]]]
     prior = np.exp(logp[order] - logp[order].max())
     prior /= prior.sum()
     rep["prior"]["cut_mass_of_universe"] = float(np.exp(logp[order]).sum())

@@ -78,13 +78,14 @@ def dev_setup(table, types=None, bank_root=None, embeddings_dir=None, completion
     held = set(test)
     train = [k for k in main.keywords if k not in held]
     floor = table_floor(table, nat_ids)
-    enames, Z = load_embeddings(embeddings_dir or EMB_ROOT / "qwen1.5b")
+    report = (table.meta or {}).get("report") or {}
+    enames, Z = load_embeddings(embeddings_dir or report.get("completion_embeddings") or EMB_ROOT / "qwen1.5b")
     zr = {k: i for i, k in enumerate(enames)}
     train = [k for k in train if k in zr]
     X, Y = bank_training(train, nat_ids, [(main, cm), (chat, cc)], Z, zr)
     model = MODELS[completion](seed=seed).fit(X, Y)
     pred = np.clip(model.predict_proba(Z[[zr[k] for k in test]]), floor, 1 - floor)
-    scale = ((table.meta or {}).get("report") or {}).get("completion_scale")
+    scale = report.get("completion_scale")
     if scale is not None:                                  # the table's completion cells are on this scale
         from tables.default_table import scaled
         pred = scaled(pred, scale, floor)

@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parent / "embeddings"
 TEMPLATES = {  # the hidden states are taken at the template's last token
     "keyword": "We are playing 20 Questions. The secret keyword is: {k}",           # ends on the keyword
     "kindof": "We are playing 20 Questions. The secret keyword is: {k}. It is a kind of",  # a category slot
+    "facts": "We are playing 20 Questions. The secret keyword is: {k}. Facts about it: it is",  # an attribute slot
 }
 TEMPLATE = "keyword"
 LAYERS = (16, -1)   # a middle layer and the last; the last predicted the bank's answers best (tables/LLM.md)
@@ -45,7 +46,10 @@ def embed_texts(keywords, template: str = TEMPLATE) -> list[str]:
     ("Video Camera") would otherwise tell the prior model which keywords are public things.
     "keyword" ends on the keyword (the cheapest: a keyword's own tokens are its whole suffix);
     "kindof" ends on "It is a kind of", where the state predicts the keyword's category (+6
-    tokens a keyword, and better completion features in a probe on the bank).
+    tokens a keyword, and better completion features in a probe on the bank). "facts" ends on
+    "Facts about it: it is", where the state predicts the keyword's attributes: with layers 24 and
+    the last it is the completion's feature set (docs/default_table.md section 13: kernel CV
+    auc_mean 0.899 against 0.887 for "keyword" at layers 16 and the last, 300 bank keywords).
     """
     if template not in TEMPLATES:
         raise ValueError(f"unknown embedding template {template!r}; known: {sorted(TEMPLATES)}")

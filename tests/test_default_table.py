@@ -203,3 +203,37 @@ def test_soft_completion_rescales_only_the_completion_cells(fake_data):
     np.testing.assert_array_equal(P1[rows], P0[rows])
     assert (~moved).sum() >= rep["bank_cells_in_table"] > 0       # bank cells stay as measured
     np.testing.assert_array_equal(soft.P[:, len(nat):], plain.P[:, len(nat):])    # letters untouched
+
+
+def _embeddings_dir(d, kws, Z, template="facts"):
+    (d / "shards").mkdir(parents=True)
+    np.savez(d / "basis.npz", id="fake2", template=template, layers=np.array([24, -1]))
+    np.savez(d / "shards" / "00000-fake.npz", keywords=np.array(kws), Z=Z.astype(np.float16), version=1)
+    return d
+
+
+def test_completion_features_from_another_embeddings_dir(fake_data, tmp_path):
+    from tables.default_table import build_default_table
+    from tables.embeddings import load_embeddings
+
+    kws, Z = load_embeddings(fake_data / "emb")
+    other = _embeddings_dir(tmp_path / "facts", kws, np.random.default_rng(1).normal(size=(len(kws), 24)))
+    kw = dict(bank_root=fake_data / "bank", embeddings_dir=fake_data / "emb", progress=lambda m: None, unseen=False)
+    plain, _, _ = build_default_table(200, **kw)
+    alt, _, rep = build_default_table(200, completion_embeddings=other, **kw)
+    # the prior (and so the cut) comes from --embeddings; only the completion's features changed
+    assert plain.names == alt.names
+    np.testing.assert_allclose(plain.prior, alt.prior)
+    assert rep["completion_embeddings"] == str(other) and "facts" in rep["completion_features"]
+    nat = np.flatnonzero((plain.questions["kind"] == "natural").to_numpy())
+    measured = set(plain.meta["refine"]["measured_keywords"])
+    rows = [i for i, n in enumerate(plain.names) if n in measured]
+    pred = [i for i, n in enumerate(plain.names) if n not in measured]
+    np.testing.assert_array_equal(alt.P[np.ix_(rows, nat)], plain.P[np.ix_(rows, nat)])     # bank cells as measured
+    assert not np.allclose(alt.P[np.ix_(pred, nat)], plain.P[np.ix_(pred, nat)])            # predictions moved
+    # a cut keyword without a row in the completion dir: a clear error naming the dir and the keyword
+    keep = [k for k in kws if k != plain.names[0]]
+    short = _embeddings_dir(tmp_path / "short", keep, np.ones((len(keep), 24)))
+    with pytest.raises(ValueError, match="short.*no embedding for 1 of the table's keywords") as e:
+        build_default_table(200, completion_embeddings=short, **kw)
+    assert plain.names[0] in str(e.value)

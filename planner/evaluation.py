@@ -247,6 +247,18 @@ def parse_transcript(text) -> list:
     return out
 
 
+def _games_in_table(names, games: pd.DataFrame):
+    """(row of the game's keyword in ``names``, the games.csv row, its parsed rounds) for every
+    recorded game whose keyword the table holds (matched as the referee matches names)."""
+    from planner.matching import normalize as norm_name
+
+    idx = {norm_name(n): i for i, n in enumerate(names)}
+    for g in games.itertuples(index=False):
+        k = idx.get(norm_name(str(g.keyword)))
+        if k is not None:
+            yield k, g, parse_transcript(g.transcript)
+
+
 def replay_games(walker, games: pd.DataFrame) -> pd.DataFrame:
     """The belief ``walker`` (its table and types) holds at the end of each recorded game (games.csv
     rows: keyword, solved, transcript): after every recorded answer, with the game's wrong guesses
@@ -254,15 +266,8 @@ def replay_games(walker, games: pd.DataFrame) -> pd.DataFrame:
     keyword's rank in that belief (0 = the most probable), its log2 probability, and the answered
     rounds used. The questions are the recorded ones, so this compares how tables *update* on the
     same answers, not which questions they would ask. Keywords outside the table are skipped."""
-    from planner.matching import normalize as norm_name
-
-    idx = {norm_name(n): i for i, n in enumerate(walker.table.names)}
     rows = []
-    for g in games.itertuples(index=False):
-        k = idx.get(norm_name(str(g.keyword)))
-        if k is None:
-            continue
-        rounds = parse_transcript(g.transcript)
+    for k, g, rounds in _games_in_table(walker.table.names, games):
         guesses = [gs for _, _, gs in rounds]
         if bool(g.solved):
             guesses = guesses[:-1]
@@ -277,17 +282,11 @@ def recorded_cells(table, games: pd.DataFrame) -> pd.DataFrame:
     question) of the transcripts whose keyword is a table row and whose question is a column,
     with the answer (1 yes / 0 no; unparsed ones left out), the cell P and the question's kind.
     Columns: keyword, k, q, kind, answer, p."""
-    from planner.matching import normalize as norm_name
-
-    idx = {norm_name(n): i for i, n in enumerate(table.names)}
     qidx = table.question_index()
     kinds = table.questions["kind"].tolist()
     seen = {}
-    for g in games.itertuples(index=False):
-        k = idx.get(norm_name(str(g.keyword)))
-        if k is None:
-            continue
-        for q, a, _ in parse_transcript(g.transcript):
+    for k, g, rounds in _games_in_table(table.names, games):
+        for q, a, _ in rounds:
             j = qidx.get(q)
             if j is not None and a is not None:
                 seen.setdefault((k, j), (str(g.keyword), int(a)))

@@ -127,6 +127,8 @@ def test_committed_default_table(tmp_path):
     types = load_types(tmp_path / "t" / "types.npz", t)
     assert t.K == 400 and t.hash == table.hash and types.names == ["llm", "exact"]
     assert rep["bank_cells_in_table"] > 0 and rep["completion_cv"]["keywords_cv"] >= 100
+    from tables.default_table import learned_order
+    assert learned_order()[:400] == t.names       # what embed_keywords.py --order learned embeds first
 
     main = rep["main_source"]
     sources = [(load_bank(bs.ROOT / s), bs.calibration(s)) for s in [main, *rep["other_sources"]]]

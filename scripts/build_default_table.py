@@ -31,7 +31,9 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--bank-root", default=None, help="answer bank root (default tables/answers)")
     p.add_argument("--embeddings", default=None, help="embeddings source dir (default tables/embeddings/qwen1.5b)")
     p.add_argument("--completion-embeddings", default=None,
-                   help="another embeddings dir for the completion model's features (the prior keeps --embeddings)")
+                   help="embeddings dir of the completion model's features (the prior keeps --embeddings); default "
+                        "tables/embeddings/qwen1.5b-facts (docs/default_table.md section 13), or --embeddings when "
+                        "that is given; 'same' = --embeddings")
     p.add_argument("--exact-weight", type=float, default=0.2, help="prior weight of the exact (code) answerer type")
     p.add_argument("--min-mass", type=float, default=1e-4, help="--sweep: tree min-mass")
     p.add_argument("--sweep-types", action="store_true",
@@ -77,6 +79,16 @@ def holdout_estimate(analysis, rows) -> float:
     return float(np.mean([max((p[i] for i in r), default=0.0) for r in rows]))
 
 
+def completion_dir(args):
+    """The completion's embeddings dir: --completion-embeddings; None (= the prior's) for 'same' or
+    when only --embeddings is given; else the committed default."""
+    from tables.embeddings import COMPLETION_SOURCE, ROOT as EMB_ROOT
+
+    if args.completion_embeddings == "same" or (args.completion_embeddings is None and args.embeddings):
+        return None
+    return args.completion_embeddings or EMB_ROOT / COMPLETION_SOURCE
+
+
 def main(args) -> dict:
     import pandas as pd
 
@@ -88,7 +100,7 @@ def main(args) -> dict:
     log = (lambda m: None) if args.json else (lambda m: print(m, flush=True))
     public = pd.read_csv(bs.PUBLIC, dtype=str, keep_default_na=False)["keyword"].tolist()
     holdout = bs.read_holdout()
-    kw = dict(bank_root=args.bank_root, embeddings_dir=args.embeddings, completion_embeddings=args.completion_embeddings, exact_weight=args.exact_weight,
+    kw = dict(bank_root=args.bank_root, embeddings_dir=args.embeddings, completion_embeddings=completion_dir(args), exact_weight=args.exact_weight,
               seed=args.seed, progress=log, completion=args.completion, unseen=not args.no_unseen_map,
               truthful_weight=args.truthful_weight, bias_types=args.bias_types,
               per_question_bias=args.per_question_bias, soft_completion=args.soft_completion)

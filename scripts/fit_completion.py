@@ -2,7 +2,8 @@
 
     python scripts/fit_completion.py --cv --json
 
-Features: the keyword embeddings (tables/embeddings/<model>); targets: the bank's calibrated
+Features: the keyword embeddings the default table's completion uses (tables/embeddings/qwen1.5b-facts,
+docs/default_table.md section 13; --embeddings tables/embeddings/qwen1.5b for the prior's); targets: the bank's calibrated
 answers averaged over prompt styles (tables/answer_table.bank_cells), on the keywords every
 natural question was scored for. Prints auc_mean (per-question AUC against held-out keywords'
 hard answers, averaged over questions), auc_pooled, log_loss, ece, baseline_auc (the per-question
@@ -27,7 +28,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--rank", type=int, default=None, help="reduced rank (question factors); default full")
     p.add_argument("--bank-root", default=None)
-    p.add_argument("--embeddings", default=None, help="default tables/embeddings/qwen1.5b")
+    p.add_argument("--embeddings", default=None, help="default tables/embeddings/qwen1.5b-facts (tables.embeddings.COMPLETION_SOURCE)")
     p.add_argument("--model", default="kernel", choices=["ridge", "kernel"], help="tables.completion.MODELS (kernel: what the default table uses)")
     p.add_argument("--knowledge", default="build/real",
                    help="knowledge table (make universe) for the baseline on natural questions that have a "
@@ -44,7 +45,7 @@ def main(args) -> dict:
     from tables.answer_bank import load_bank
     from tables.answer_table import bank_cells
     from tables.completion import MODELS, cross_validate, score
-    from tables.embeddings import ROOT as EMB_ROOT, load_embeddings
+    from tables.embeddings import COMPLETION_SOURCE, ROOT as EMB_ROOT, load_embeddings
     from tables.noise import auc
     from tables.question_bank import question_bank
 
@@ -53,7 +54,7 @@ def main(args) -> dict:
     others = [s for s in bs.table_sources(root) if s != main_name]
     nat = question_bank(kinds=("natural",))
     qids = nat["id"].tolist()
-    names, Z = load_embeddings(Path(args.embeddings) if args.embeddings else EMB_ROOT / "qwen1.5b")
+    names, Z = load_embeddings(Path(args.embeddings) if args.embeddings else EMB_ROOT / COMPLETION_SOURCE)
     zrow = {k: i for i, k in enumerate(names)}
     main = load_bank(root / main_name)
     cal_main = bs.calibration(main_name, root=root)

@@ -99,9 +99,9 @@ def prior_things(embeddings_dir=None, seed: int = 0):
     (things DataFrame (keyword, category, prior, alts, head_derived), Zt (n, dim) their embeddings,
     log prior (n,), the prior's report, (names, Z) the whole embeddings dir)."""
     from tables import bank_sources as bs
-    from tables.embeddings import ROOT as EMB_ROOT, load_embeddings, universe_things
+    from tables.embeddings import PRIOR_SOURCE, ROOT as EMB_ROOT, load_embeddings, universe_things
 
-    names, Z = load_embeddings(Path(embeddings_dir) if embeddings_dir else EMB_ROOT / "qwen1.5b")
+    names, Z = load_embeddings(Path(embeddings_dir) if embeddings_dir else EMB_ROOT / PRIOR_SOURCE)
     zrow = {k: i for i, k in enumerate(names)}
     uni = pd.read_csv(bs.UNIVERSE, dtype=str, keep_default_na=False)
     things = universe_things()
@@ -127,6 +127,16 @@ def completion_features(source_dir, keywords) -> tuple:
     with np.load(Path(source_dir) / "basis.npz", allow_pickle=False) as b:
         label = f"{Path(source_dir).name} ({str(b['template'])}, layers {b['layers'].tolist()})"
     return Z, row, label
+
+
+def repo_path(path) -> str:
+    """``path`` relative to the repository when inside it (a table's meta.json should not name where
+    one machine keeps the repository), else as given."""
+    repo = Path(__file__).resolve().parents[1]
+    try:
+        return str(Path(path).resolve().relative_to(repo))
+    except ValueError:
+        return str(path)
 
 
 def learned_order(embeddings_dir=None, seed: int = 0) -> list:
@@ -316,7 +326,7 @@ def build_default_table(n_keywords: int = 12000, *, bank_root=None, embeddings_d
     cut = things.iloc[order].reset_index(drop=True)
     if completion_embeddings is not None:
         Z, zrow, rep["completion_features"] = completion_features(completion_embeddings, cut["keyword"])
-        rep["completion_embeddings"] = str(completion_embeddings)
+        rep["completion_embeddings"] = repo_path(completion_embeddings)
     Zc = Z[[zrow[k] for k in cut["keyword"]]]
     prior = np.exp(logp[order] - logp[order].max())
     prior /= prior.sum()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -59,7 +60,7 @@ def dev_setup(table, types=None, bank_root=None, embeddings_dir=None, completion
     from tables.answer_bank import load_bank
     from tables.completion import MODELS
     from tables.default_table import bank_training
-    from tables.embeddings import ROOT as EMB_ROOT, load_embeddings
+    from tables.embeddings import PRIOR_SOURCE, ROOT as EMB_ROOT, load_embeddings
     from tables.refine_llm import RefineSpec, cell_probability
 
     root = bs._root(bank_root)
@@ -79,7 +80,10 @@ def dev_setup(table, types=None, bank_root=None, embeddings_dir=None, completion
     train = [k for k in main.keywords if k not in held]
     floor = table_floor(table, nat_ids)
     report = (table.meta or {}).get("report") or {}
-    enames, Z = load_embeddings(embeddings_dir or report.get("completion_embeddings") or EMB_ROOT / "qwen1.5b")
+    stored = report.get("completion_embeddings")           # repo-relative (tables.default_table.repo_path)
+    if embeddings_dir is None and stored:
+        embeddings_dir = Path(stored) if Path(stored).is_absolute() else Path(__file__).resolve().parents[1] / stored
+    enames, Z = load_embeddings(embeddings_dir or EMB_ROOT / PRIOR_SOURCE)
     zr = {k: i for i, k in enumerate(enames)}
     train = [k for k in train if k in zr]
     X, Y = bank_training(train, nat_ids, [(main, cm), (chat, cc)], Z, zr)

@@ -37,6 +37,9 @@ TEMPLATES = {  # the hidden states are taken at the template's last token
 }
 TEMPLATE = "keyword"
 LAYERS = (16, -1)   # a middle layer and the last; the last predicted the bank's answers best (tables/LLM.md)
+PRIOR_SOURCE = "qwen1.5b"             # the learned prior's features (every thing of the universe)
+COMPLETION_SOURCE = "qwen1.5b-facts"  # the completion model's ("facts", layers 24 and the last;
+                                      # docs/default_table.md section 13)
 
 
 def embed_texts(keywords, template: str = TEMPLATE) -> list[str]:

@@ -120,7 +120,9 @@ def test_committed_default_table(tmp_path):
     from tables.answer_table import bank_cells
     from tables.default_table import build_default_table
 
-    table, types, rep = build_default_table(400, progress=lambda m: None)
+    from tables.embeddings import COMPLETION_SOURCE, ROOT as EMB_ROOT
+    table, types, rep = build_default_table(400, completion_embeddings=EMB_ROOT / COMPLETION_SOURCE, progress=lambda m: None)
+    assert rep["completion_embeddings"] == "tables/embeddings/qwen1.5b-facts"    # repo-relative: no path in the hash
     save_table(table, tmp_path / "t")
     save_types(types, tmp_path / "t" / "types.npz")
     t = load_table(tmp_path / "t")
@@ -226,7 +228,7 @@ def test_completion_features_from_another_embeddings_dir(fake_data, tmp_path):
     # the prior (and so the cut) comes from --embeddings; only the completion's features changed
     assert plain.names == alt.names
     np.testing.assert_allclose(plain.prior, alt.prior)
-    assert rep["completion_embeddings"] == str(other) and "facts" in rep["completion_features"]
+    assert rep["completion_embeddings"] == str(other) and "facts" in rep["completion_features"]   # outside the repo: as given
     nat = np.flatnonzero((plain.questions["kind"] == "natural").to_numpy())
     measured = set(plain.meta["refine"]["measured_keywords"])
     rows = [i for i, n in enumerate(plain.names) if n in measured]

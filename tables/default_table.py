@@ -96,8 +96,8 @@ def learned_prior(things: pd.DataFrame, Z: np.ndarray, public, holdout, l2: floa
 
 def prior_things(embeddings_dir=None, seed: int = 0):
     """The universe's things that have an embedding, and the learned prior over them:
-    (things DataFrame (keyword, category, prior, alts, head_derived), Zt (n, dim) their embeddings,
-    log prior (n,), the prior's report, (names, Z) the whole embeddings dir)."""
+    (things DataFrame (keyword, category, prior, alts, head_derived), log prior (n,), the prior's
+    report, (names, Z) the whole embeddings dir)."""
     from tables import bank_sources as bs
     from tables.embeddings import PRIOR_SOURCE, ROOT as EMB_ROOT, load_embeddings, universe_things
 
@@ -110,7 +110,7 @@ def prior_things(embeddings_dir=None, seed: int = 0):
     Zt = Z[[zrow[k] for k in things["keyword"]]]
     public = pd.read_csv(bs.PUBLIC, dtype=str, keep_default_na=False)["keyword"].tolist()
     logp, rep = learned_prior(things, Zt, public, bs.read_holdout(), seed=seed)
-    return things, Zt, logp, rep, (names, Z)
+    return things, logp, rep, (names, Z)
 
 
 def completion_features(source_dir, keywords) -> tuple:
@@ -141,7 +141,7 @@ def repo_path(path) -> str:
 
 def learned_order(embeddings_dir=None, seed: int = 0) -> list:
     """Every thing with an embedding, highest learned prior first (the order the default table cuts)."""
-    things, _, logp, _, _ = prior_things(embeddings_dir, seed=seed)
+    things, logp, _, _ = prior_things(embeddings_dir, seed=seed)
     return things["keyword"].iloc[np.argsort(-logp, kind="stable")].tolist()
 
 
@@ -301,7 +301,8 @@ def build_default_table(n_keywords: int = 12000, *, bank_root=None, embeddings_d
 
     ``embeddings_dir``: the keyword embeddings the prior is learned on (and, by default, the
     completion's features); ``completion_embeddings``: another embeddings dir for the completion
-    model's features (every cut keyword and bank keyword it trains on needs a row there)."""
+    model's features (every cut keyword needs a row there; a bank keyword without one is left out of
+    the completion's training, as with the prior's embeddings)."""
     from planner.table import make_table
     from tables import bank_sources as bs
     from tables.answer_bank import load_bank
@@ -317,7 +318,7 @@ def build_default_table(n_keywords: int = 12000, *, bank_root=None, embeddings_d
     rep = {"n_keywords": n_keywords, "main_source": main_source, "other_sources": other_sources}
 
     # 1-2. things with an embedding, learned prior
-    things, Zt, logp, rep["prior"], (names, Z) = prior_things(embeddings_dir, seed=seed)
+    things, logp, rep["prior"], (names, Z) = prior_things(embeddings_dir, seed=seed)
     zrow = {k: i for i, k in enumerate(names)}
     progress(f"{len(things)} things with embeddings")
 

@@ -30,7 +30,7 @@ test-all: .venv $(SMOL)
 # The default table (tables/default_table.py), built from committed data only (the answer bank, its
 # calibration, the keyword embeddings; no LLM runs, ~10 s): the top $(N_DEFAULT) things by the learned
 # prior x the natural questions (bank cells + the completion model, on the "facts" embeddings of
-# tables/embeddings/qwen1.5b-facts, committed for the top 14,000) + spelling/alphabetical questions,
+# tables/embeddings/qwen1.5b-facts, committed for the top 20,000) + spelling/alphabetical questions,
 # with two answerer types (an LLM: the bank as measured; an exact code answerer); then its tree, planned
 # over both. The unseen-prompt map and four types (--truthful-weight) are options: docs/default_table.md 4b-4c.
 # (~4 min, plus ~3 min of Monte-Carlo games for its printed solve rate). N: docs/default_table.md.

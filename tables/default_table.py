@@ -139,6 +139,12 @@ def repo_path(path) -> str:
         return str(path)
 
 
+def from_repo_path(stored) -> Path:
+    """The inverse of :func:`repo_path`: a repo-relative path as an absolute one (others as given)."""
+    p = Path(stored)
+    return p if p.is_absolute() else Path(__file__).resolve().parents[1] / p
+
+
 def learned_order(embeddings_dir=None, seed: int = 0) -> list:
     """Every thing with an embedding, highest learned prior first (the order the default table cuts)."""
     things, logp, _, _ = prior_things(embeddings_dir, seed=seed)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -59,7 +58,7 @@ def dev_setup(table, types=None, bank_root=None, embeddings_dir=None, completion
     from tables import bank_sources as bs
     from tables.answer_bank import load_bank
     from tables.completion import MODELS
-    from tables.default_table import bank_training
+    from tables.default_table import bank_training, from_repo_path
     from tables.embeddings import PRIOR_SOURCE, ROOT as EMB_ROOT, load_embeddings
     from tables.refine_llm import RefineSpec, cell_probability
 
@@ -82,7 +81,7 @@ def dev_setup(table, types=None, bank_root=None, embeddings_dir=None, completion
     report = (table.meta or {}).get("report") or {}
     stored = report.get("completion_embeddings")           # repo-relative (tables.default_table.repo_path)
     if embeddings_dir is None and stored:
-        embeddings_dir = Path(stored) if Path(stored).is_absolute() else Path(__file__).resolve().parents[1] / stored
+        embeddings_dir = from_repo_path(stored)
     enames, Z = load_embeddings(embeddings_dir or EMB_ROOT / PRIOR_SOURCE)
     zr = {k: i for i, k in enumerate(enames)}
     train = [k for k in train if k in zr]

@@ -173,6 +173,7 @@ def compare_banks(a, b, rate: float | None = None) -> dict:
     rate: the common yes rate for ``agreement_equal_rate`` (both sources answer yes on their top
     ``rate`` share of cells); default: the second source's own yes rate at its raw 0.5.
     auc: source a's logit ranking source b's hard answers (raw 0.5), threshold-free.
+    yes_a, yes_b: each source's raw yes rate (logit >= 0) on the shared cells.
     """
     from tables.noise import auc
 
@@ -185,7 +186,8 @@ def compare_banks(a, b, rate: float | None = None) -> dict:
     return {"cells": int(len(la)), "keywords": len(set(kws)),
             "rate": round(r, 4), "agreement_equal_rate": round(float((ha == hb).mean()), 4),
             "auc": round(float(auc(la, yes_b.astype(int))), 4),
-            "agreement_raw": round(float(((la >= 0) == yes_b).mean()), 4)}
+            "agreement_raw": round(float(((la >= 0) == yes_b).mean()), 4),
+            "yes_a": round(float((la >= 0).mean()), 4), "yes_b": round(float(yes_b.mean()), 4)}
 
 
 def agreement_by_question(a, b, rate: float | None = None) -> pd.DataFrame:
@@ -211,12 +213,11 @@ def prompt_pairs(banks: dict) -> pd.DataFrame:
     rows = []
     for i, a in enumerate(names):
         for b in names[i + 1:]:
-            la, lb, kws, _ = shared_cells(banks[a], banks[b])
-            if not len(la):
-                continue
             c = compare_banks(banks[a], banks[b])
+            if not c["cells"]:
+                continue
             rows.append({"a": a, "b": b, "cells": c["cells"], "keywords": c["keywords"],
-                         "yes_a": round(float((la >= 0).mean()), 4), "yes_b": round(float((lb >= 0).mean()), 4),
+                         "yes_a": c["yes_a"], "yes_b": c["yes_b"],
                          "agreement_raw": c["agreement_raw"], "agreement_equal_rate": c["agreement_equal_rate"],
                          "auc": c["auc"]})
     return pd.DataFrame(rows)

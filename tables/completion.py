@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tables.noise import apply_platt, auc, fit_platt
+from tables.noise import apply_platt, auc, fit_platt, paired_cells
 
 CLIP = 0.02  # soft targets are clipped to [CLIP, 1 - CLIP] before the logit
 
@@ -242,15 +242,9 @@ def fit_cell_scale(pred, measured) -> dict:
     (cross-entropy). Returns {"a", "b", "cells", "mean_pred", "mean_measured", "log_loss_before",
     "log_loss_after"} (log-losses against the soft cells).
     """
-    P, S = np.asarray(pred, np.float64), np.asarray(measured, np.float64)
-    if P.shape != S.shape:
-        raise ValueError(f"predictions {P.shape} and measured cells {S.shape} differ in shape")
-    m = ~np.isnan(S) & ~np.isnan(P)
-    if m.sum() < 20:
-        raise ValueError(f"only {int(m.sum())} measured cells with a prediction: too few to fit a scale")
-    p, y = P[m], S[m]
+    p, y = paired_cells(pred, measured, ("predictions", "measured cells"))
     a, b = fit_platt(p, y)
-    return {"a": float(a), "b": float(b), "cells": int(m.sum()), "mean_pred": float(p.mean()),
+    return {"a": float(a), "b": float(b), "cells": int(len(p)), "mean_pred": float(p.mean()),
             "mean_measured": float(y.mean()), "log_loss_before": soft_log_loss(p, y),
             "log_loss_after": soft_log_loss(apply_platt(p, a, b), y)}
 

@@ -66,6 +66,24 @@ def align(a, b) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     return ra, rb, ca, cb
 
 
+def paired_cells(P, S, names=("P", "S"), min_cells: int = 20) -> tuple[np.ndarray, np.ndarray]:
+    """The cells two (N, Q) arrays both hold (neither NaN), as two (m,) float64 arrays.
+
+    ValueError naming both (``names``) when the shapes differ or fewer than ``min_cells`` are shared.
+
+    >>> paired_cells([[0.2, np.nan]], [[1.0, 0.0]], min_cells=1)
+    (array([0.2]), array([1.]))
+    """
+    P, S = np.asarray(P, dtype=np.float64), np.asarray(S, dtype=np.float64)
+    if P.shape != S.shape:
+        raise ValueError(f"{names[0]} {P.shape} and {names[1]} {S.shape} differ in shape")
+    m = ~np.isnan(P) & ~np.isnan(S)
+    if m.sum() < min_cells:
+        raise ValueError(f"only {int(m.sum())} cells shared by the {names[0]} and the {names[1]}: "
+                         f"too few to fit (need {min_cells})")
+    return P[m], S[m]
+
+
 def compare(pa, pb, mask=None, threshold: float = 0.5) -> dict:
     """Agreement of two answer matrices on shared cells.
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from tables.noise import Calibration, apply_platt, calibrate, reliability
+from tables.noise import Calibration, apply_platt, calibrate, paired_cells, reliability
 
 
 def hard_answers(bank, keywords, qids) -> np.ndarray:
@@ -35,16 +35,10 @@ def fit_unseen_map(P, A) -> tuple[Calibration, dict]:
     (0/1, NaN = not scored). Returns the Calibration and a report: cells, the answerer's yes rate,
     the table's mean P, agreement of the table's side of 0.5 with the answers, AUC, ECE before and
     after, and the mapped values of a few table P's."""
-    P, A = np.asarray(P, dtype=np.float64), np.asarray(A, dtype=np.float64)
-    if P.shape != A.shape:
-        raise ValueError(f"table cells {P.shape} and answers {A.shape} differ in shape")
-    m = ~np.isnan(A) & ~np.isnan(P)
-    if m.sum() < 20:
-        raise ValueError(f"only {int(m.sum())} cells shared by the table and the answers: too few to measure")
-    p, y = P[m], A[m]
+    p, y = paired_cells(P, A, ("table cells", "answers"))
     cal = calibrate(p, y)
     _, after = reliability(cal(p), y)
-    rep = {"cells": int(m.sum()), "yes_rate": float(y.mean()), "mean_p": float(p.mean()),
+    rep = {"cells": int(len(p)), "yes_rate": float(y.mean()), "mean_p": float(p.mean()),
            "agreement": float(((p >= 0.5) == (y >= 0.5)).mean()), "auc": cal.auc,
            "ece_before": cal.ece_raw, "ece_after": after["ece"], "a": cal.a, "b": cal.b,
            "map": {str(x): round(float(apply_platt(x, cal.a, cal.b)), 3) for x in (0.02, 0.06, 0.2, 0.5, 0.8, 0.94)}}

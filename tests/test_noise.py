@@ -299,3 +299,17 @@ def test_fidelity_of_a_yes_sayer_is_uninformative():
     P = soften(F, df["t1"].to_numpy(), df["t0"].to_numpy())
     np.testing.assert_allclose(P, P[0, 0])              # the same P(yes) for every keyword: no information
     assert P[0, 0] > 0.95
+
+
+def test_paired_cells_keeps_cells_both_hold_and_names_both_in_errors():
+    from tables.noise import paired_cells
+
+    P = np.array([[0.1, np.nan, 0.3], [0.4, 0.5, 0.6]])
+    S = np.array([[1.0, 0.0, np.nan], [0.0, 1.0, 1.0]])
+    p, s = paired_cells(P, S, min_cells=1)
+    np.testing.assert_array_equal(p, [0.1, 0.4, 0.5, 0.6])
+    np.testing.assert_array_equal(s, [1.0, 0.0, 1.0, 1.0])
+    with pytest.raises(ValueError, match=r"predictions \(2, 3\) and measured \(3, 2\)"):
+        paired_cells(P, S.T, ("predictions", "measured"))
+    with pytest.raises(ValueError, match="only 4 cells shared by the table and the answers"):
+        paired_cells(P, S, ("table", "answers"), min_cells=5)

@@ -265,7 +265,10 @@ def replay_games(walker, games: pd.DataFrame) -> pd.DataFrame:
     removed (a solved game's last guess is the keyword itself and stays). One row a game: the
     keyword's rank in that belief (0 = the most probable), its log2 probability, and the answered
     rounds used. The questions are the recorded ones, so this compares how tables *update* on the
-    same answers, not which questions they would ask. Keywords outside the table are skipped."""
+    same answers, not which questions they would ask. Keywords outside the table are skipped.
+    Also per game: whether it was solved, and the keyword's rank in the table's prior (0 = the most
+    probable; :func:`by_prior_band` groups games by it)."""
+    prior = walker.table.prior
     rows = []
     for k, g, rounds in _games_in_table(walker.table.names, games):
         guesses = [gs for _, _, gs in rounds]
@@ -273,8 +276,34 @@ def replay_games(walker, games: pd.DataFrame) -> pd.DataFrame:
             guesses = guesses[:-1]
         b = walker.belief([walker.question_id(q) for q, _, _ in rounds], [a for _, a, _ in rounds], guesses)
         rows.append({"keyword": g.keyword, "rounds": len(rounds), "rank": int((b > b[k]).sum()),
-                     "log2_p": float(np.log2(max(float(b[k]), 1e-300)))})
-    return pd.DataFrame(rows, columns=["keyword", "rounds", "rank", "log2_p"])
+                     "log2_p": float(np.log2(max(float(b[k]), 1e-300))), "solved": bool(g.solved),
+                     "prior_rank": int((prior > prior[k]).sum())})
+    return pd.DataFrame(rows, columns=["keyword", "rounds", "rank", "log2_p", "solved", "prior_rank"])
+
+
+def by_prior_band(replayed: pd.DataFrame, edges=(500, 1500, 3000, 6000)) -> list[dict]:
+    """Games grouped by where the table's prior ranked their keyword: bands [0, e0), [e0, e1), ...,
+    [e_last, inf) of ``prior_rank`` (:func:`replay_games`). One dict a band: lo, hi (None = no
+    upper end), games, solved, share solved, median end rank, mean end log2 p (None when empty).
+
+    >>> df = pd.DataFrame({"prior_rank": [3, 700, 9000], "solved": [True, False, False],
+    ...                    "rank": [0, 12, 400], "log2_p": [-1.0, -8.0, -12.0]})
+    >>> [(b["lo"], b["games"], b["solved"]) for b in by_prior_band(df, edges=(500,))]
+    [(0, 1, 1), (500, 2, 0)]
+    """
+    lo = [0, *edges]
+    hi = [*edges, None]
+    out = []
+    r = replayed["prior_rank"].to_numpy()
+    for a, b in zip(lo, hi):
+        m = (r >= a) & (r < (np.inf if b is None else b))
+        d = replayed[m]
+        n = int(m.sum())
+        out.append({"lo": int(a), "hi": None if b is None else int(b), "games": n, "solved": int(d["solved"].sum()),
+                    "share": round(float(d["solved"].mean()), 4) if n else None,
+                    "median_rank": float(d["rank"].median()) if n else None,
+                    "mean_log2_p": round(float(d["log2_p"].mean()), 3) if n else None})
+    return out
 
 
 def recorded_cells(table, games: pd.DataFrame) -> pd.DataFrame:

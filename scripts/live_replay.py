@@ -7,6 +7,9 @@ are fed to each table's belief (its answerer types, TABLE/types.npz; the game's 
 removed) and the true keyword's rank and log2 probability read at the end of the game
 (planner.evaluation.replay_games). One JSON line a
 table: games replayed, median rank, shares in the top 1 / 10 / 20, mean log2 probability.
+``--by-prior 500 1500 3000 6000`` adds one line a table with the games grouped by the keyword's rank
+in the table's prior (solved share, median end rank, mean end log2 p per band): how much of a
+result the prior decides.
 
 What it does not measure: which questions a table would have asked (the questions are the
 recorded table's), so it isolates the answer model from question choice. The answers are the
@@ -32,6 +35,8 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--cells", action="store_true",
                    help="also: how each answerer type's natural cells predict the recorded answers "
                         "(planner.evaluation.cell_calibration; one line a type)")
+    p.add_argument("--by-prior", nargs="+", type=int, metavar="EDGE",
+                   help="also: games by band of the keyword's prior rank (band edges, ascending)")
     p.add_argument("--json", help="also write the results here")
     return p
 
@@ -40,7 +45,7 @@ def main(args) -> list:
     import numpy as np
     import pandas as pd
 
-    from planner.evaluation import cell_calibration, recorded_cells, replay_games
+    from planner.evaluation import by_prior_band, cell_calibration, recorded_cells, replay_games
     from planner.table import load_table
     from planner.types import table_types
     from planner.walk import Walker
@@ -61,6 +66,9 @@ def main(args) -> list:
                     **{f"top{n}": round(float((r < n).mean()), 4) if len(r) else None for n in (1, 10, 20)},
                     "mean_log2_p": round(float(df["log2_p"].mean()), 3) if len(r) else None})
         print(json.dumps(out[-1]), flush=True)
+        if args.by_prior:
+            out.append({"table": tdir, "by_prior_rank": by_prior_band(df, edges=sorted(args.by_prior))})
+            print(json.dumps(out[-1]), flush=True)
         if args.cells:
             cells = recorded_cells(table, games)
             cells = cells[cells["kind"] == "natural"]

@@ -154,6 +154,29 @@ def test_replay_games_reads_transcripts_back_into_the_belief(setup):
     assert replay_games(Walker(t), lost)["log2_p"].iloc[0] < -900
 
 
+def test_replay_prior_rank_and_bands():
+    """A replayed game carries its keyword's prior rank (0 = most probable, as a naive count) and
+    whether it was solved; by_prior_band counts games and solves per band of that rank."""
+    from planner.evaluation import by_prior_band, replay_games
+    from planner.walk import Walker
+
+    t = make_halving(6)
+    t.keywords["prior"] = np.linspace(1.0, 2.0, t.K) / np.linspace(1.0, 2.0, t.K).sum()   # last = most probable
+    tree = QuestionTree().fit(t)
+    df = play_games(t, "q20", table_answerer("exact", t), t.names[:10], tree=tree)
+    df.loc[[1, 3], "solved"] = False
+    rep = replay_games(Walker(t), df)
+    naive = [sum(p > t.prior[i] for p in t.prior) for i in range(10)]
+    assert rep["prior_rank"].tolist() == naive == [t.K - 1 - i for i in range(10)]
+    assert rep["solved"].tolist() == df["solved"].tolist()
+    bands = by_prior_band(rep, edges=(t.K - 5, t.K - 2))
+    assert [(b["lo"], b["hi"], b["games"], b["solved"]) for b in bands] == \
+        [(0, t.K - 5, 5, 5), (t.K - 5, t.K - 2, 3, 2), (t.K - 2, None, 2, 1)]   # unsolved: ranks K-2 and K-4
+    assert bands[1]["share"] == round(2 / 3, 4)
+    assert by_prior_band(rep.iloc[:0], edges=(5,))[0] == {"lo": 0, "hi": 5, "games": 0, "solved": 0, "share": None,
+                                                          "median_rank": None, "mean_log2_p": None}
+
+
 def test_recorded_cells_and_their_calibration():
     """The cells a transcript put to the answerer, once each, with the table's P; a calibration of
     cells that predict perfectly vs. cells that are inverted."""

@@ -4,6 +4,7 @@
     python scripts/answer_bank.py --extend main --commit   # score the main source's pending shards, commit each
     python scripts/answer_bank.py --extend chat            # the second prompt style (first 100 keywords)
     python scripts/answer_bank.py --make-keywords          # write keywords.csv + the public hold-out (once)
+    python scripts/answer_bank.py --add-learned 2000       # + the top of the learned prior (then --extend main)
 
 Sources are named presets (``tables.bank_sources.SOURCES``); ``--model/--prompt/--quantize/
 --limit-keywords`` override a preset. Shards land in tables/answers/<source>/shards/ atomically;
@@ -27,6 +28,9 @@ def make_parser() -> argparse.ArgumentParser:
     act.add_argument("--status", action="store_true", help="what the bank holds")
     act.add_argument("--extend", metavar="SOURCE", help="score a source's pending shards (a preset name)")
     act.add_argument("--make-keywords", action="store_true", help="write keywords.csv and the public hold-out")
+    act.add_argument("--add-learned", type=int, metavar="N",
+                     help="append the N most probable things of the learned prior (the default table's cut, "
+                          "hold-out and listed ones skipped) to keywords.csv: what --extend scores next")
     p.add_argument("--json", action="store_true", help="--status: one JSON object")
     p.add_argument("--root", default=None, help="bank root (default tables/answers)")
     p.add_argument("--model", default=None, help="override the preset's model dir")
@@ -69,6 +73,13 @@ def main(args) -> int:
         out = bs.make_keywords(root=root, n_prior=args.n_prior, n_public=args.n_public,
                                n_holdout=args.n_holdout, seed=args.seed)
         print(json.dumps({k: str(v) for k, v in out.items()}, indent=1))
+        return 0
+    if args.add_learned is not None:
+        from tables.default_table import learned_things
+
+        added = bs.add_keywords(learned_things(seed=args.seed), args.add_learned, origin="learned", root=root)
+        print(json.dumps({"added": len(added), "first": added["keyword"].head(5).tolist(),
+                          "last": added["keyword"].tail(3).tolist()}))
         return 0
     if args.status:
         st = bs.status(root=root)

@@ -99,6 +99,41 @@ def make_keywords(root=None, n_prior: int = 230, n_public: int = 80, n_holdout: 
     return {"keywords": kw_path, "holdout": Path(holdout_path)}
 
 
+def add_keywords(candidates: pd.DataFrame, n: int, origin: str, root=None, holdout_path=HOLDOUT) -> pd.DataFrame:
+    """Append up to ``n`` of ``candidates`` (keyword, category, prior; in the order given) to the
+    bank's keyword list with ``origin``, skipping keywords already listed and any keyword a guess
+    of a hold-out thing would win against (the referee's rule, :class:`planner.matching.GuessIndex`),
+    so the hold-out stays out of the bank. The scored shards stay valid (their keywords are the
+    list's first rows); the pending ones are what ``--extend`` scores next. Writes atomically;
+    returns the rows added.
+    """
+    from planner.matching import GuessIndex
+    from planner.table import atomic_write
+
+    root = _root(root)
+    kw_path = root / "keywords.csv"
+    have = read_bank_keywords(kw_path)
+    missing = [c for c in ("keyword", "category", "prior") if c not in candidates.columns]
+    if missing:
+        raise BankError(f"candidates need columns keyword, category, prior; missing {missing}")
+    held = read_holdout(holdout_path)
+    index = GuessIndex(held, [[] for _ in held])
+    listed = set(have["keyword"])
+    rows = []
+    for k, c, pr in zip(candidates["keyword"], candidates["category"], candidates["prior"]):
+        if len(rows) >= n:
+            break
+        if k in listed or index.matches(str(k)):
+            continue
+        listed.add(k)
+        rows.append({"keyword": k, "category": c, "prior": pr, "origin": origin})
+    added = pd.DataFrame(rows, columns=["keyword", "category", "prior", "origin"])
+    if len(added):
+        out = pd.concat([have, added], ignore_index=True)
+        atomic_write(kw_path, lambda f: out.to_csv(f, index=False))
+    return added
+
+
 # --- jobs -------------------------------------------------------------------------------------
 
 

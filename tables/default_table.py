@@ -145,10 +145,16 @@ def from_repo_path(stored) -> Path:
     return p if p.is_absolute() else Path(__file__).resolve().parents[1] / p
 
 
-def learned_order(embeddings_dir=None, seed: int = 0) -> list:
-    """Every thing with an embedding, highest learned prior first (the order the default table cuts)."""
+def learned_things(embeddings_dir=None, seed: int = 0) -> pd.DataFrame:
+    """Every thing with an embedding (keyword, category, prior = the universe's hand prior, ...),
+    highest learned prior first: the order the default table cuts."""
     things, logp, _, _ = prior_things(embeddings_dir, seed=seed)
-    return things["keyword"].iloc[np.argsort(-logp, kind="stable")].tolist()
+    return things.iloc[np.argsort(-logp, kind="stable")].reset_index(drop=True)
+
+
+def learned_order(embeddings_dir=None, seed: int = 0) -> list:
+    """The keywords of :func:`learned_things`, in its order."""
+    return learned_things(embeddings_dir, seed=seed)["keyword"].tolist()
 
 
 def refine_meta(main, cal, qids, floor, keywords, origin, bank_map=None) -> dict:

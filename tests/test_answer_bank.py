@@ -306,3 +306,26 @@ def test_prompt_comparisons_on_known_prompts():
     lo = leave_one_prompt_out(banks).set_index(["target", "predictor"])
     assert lo.loc[("c", "a"), "auc"] > 0.95 and lo.loc[("c", "b"), "auc"] < lo.loc[("c", "a"), "auc"]
     assert ("c", "mean of others") in lo.index and (lo["cells"] == K * Q).all()
+
+
+def test_add_keywords_appends_in_order_and_keeps_the_holdout_out(tmp_path):
+    """Candidates go to the end of the list in their order with the given origin, skipping listed
+    keywords and any a guess of a hold-out thing would win against (plural included); the first
+    rows (those scored shards hold) stay as they were; at most n are added."""
+    from tables.bank_sources import add_keywords
+
+    pd.DataFrame({"keyword": ["cat", "dog"], "category": ["animal"] * 2, "prior": ["0.1", "0.2"],
+                  "origin": ["public", "prior"]}).to_csv(tmp_path / "keywords.csv", index=False)
+    hold = tmp_path / "holdout.csv"
+    pd.DataFrame({"keyword": ["Toasters", "The Kettle"]}).to_csv(hold, index=False)
+    cand = pd.DataFrame({"keyword": ["dog", "toaster", "lamp", "kettle", "spoon", "fork"],
+                         "category": ["animal", "artifact", "artifact", "artifact", "artifact", "artifact"],
+                         "prior": [0.2, 0.3, 0.1, 0.1, 0.05, 0.01]})
+    added = add_keywords(cand, 2, origin="learned", root=tmp_path, holdout_path=hold)
+    assert added["keyword"].tolist() == ["lamp", "spoon"]
+    out = pd.read_csv(tmp_path / "keywords.csv", dtype=str, keep_default_na=False)
+    assert out["keyword"].tolist() == ["cat", "dog", "lamp", "spoon"]
+    assert out["origin"].tolist() == ["public", "prior", "learned", "learned"]
+    assert add_keywords(cand, 5, origin="learned", root=tmp_path, holdout_path=hold)["keyword"].tolist() == ["fork"]
+    with pytest.raises(BankError, match="missing"):
+        add_keywords(cand[["keyword"]], 1, origin="learned", root=tmp_path, holdout_path=hold)

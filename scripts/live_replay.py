@@ -9,7 +9,10 @@ removed) and the true keyword's rank and log2 probability read at the end of the
 table: games replayed, median rank, shares in the top 1 / 10 / 20, mean log2 probability.
 ``--by-prior 500 1500 3000 6000`` adds one line a table with the games grouped by the keyword's rank
 in the table's prior (solved share, median end rank, mean end log2 p per band): how much of a
-result the prior decides.
+result the prior decides. ``--bank-predicted`` replays each table a second time with every
+main-bank keyword's natural cells predicted out of fold (tables.dev_games.bank_predicted): games of
+bank things as if the bank had never measured them, the rest of the table unchanged -- what
+measured cells are worth on the same games and answers.
 
 What it does not measure: which questions a table would have asked (the questions are the
 recorded table's), so it isolates the answer model from question choice. The answers are the
@@ -37,6 +40,9 @@ def make_parser() -> argparse.ArgumentParser:
                         "(planner.evaluation.cell_calibration; one line a type)")
     p.add_argument("--by-prior", nargs="+", type=int, metavar="EDGE",
                    help="also: games by band of the keyword's prior rank (band edges, ascending)")
+    p.add_argument("--bank-predicted", action="store_true",
+                   help="also replay each table with its main-bank keywords' natural cells predicted out of fold")
+    p.add_argument("--folds", type=int, default=5, help="--bank-predicted: folds by keyword")
     p.add_argument("--json", help="also write the results here")
     return p
 
@@ -54,20 +60,17 @@ def main(args) -> list:
     if args.keywords:
         games = games[games["keywords"] == args.keywords]
     out = []
-    for tdir in args.table:
-        table = load_table(tdir)
-        types = table_types(tdir, table)
-        if args.types and types is not None:
-            types = types.subset(args.types)
+
+    def report(label, table, types):
         df = replay_games(Walker(table, None, types=types), games)
         r = df["rank"].to_numpy()
-        out.append({"table": tdir, "types": types.names if types is not None else None, "games": int(len(df)),
+        out.append({"table": label, "types": types.names if types is not None else None, "games": int(len(df)),
                     "median_rank": float(np.median(r)) if len(r) else None,
                     **{f"top{n}": round(float((r < n).mean()), 4) if len(r) else None for n in (1, 10, 20)},
                     "mean_log2_p": round(float(df["log2_p"].mean()), 3) if len(r) else None})
         print(json.dumps(out[-1]), flush=True)
         if args.by_prior:
-            out.append({"table": tdir, "by_prior_rank": by_prior_band(df, edges=sorted(args.by_prior))})
+            out.append({"table": label, "by_prior_rank": by_prior_band(df, edges=sorted(args.by_prior))})
             print(json.dumps(out[-1]), flush=True)
         if args.cells:
             cells = recorded_cells(table, games)
@@ -75,9 +78,21 @@ def main(args) -> list:
             k, q = cells["k"].to_numpy(), cells["q"].to_numpy()
             for t, name in enumerate(types.names if types is not None else ["table"]):
                 P = types.matrix(table, t) if types is not None else table.P
-                out.append({"table": tdir, "type": name, "cells": "natural",
+                out.append({"table": label, "type": name, "cells": "natural",
                             **cell_calibration(P[k, q], cells["answer"].to_numpy())})
                 print(json.dumps(out[-1]), flush=True)
+
+    for tdir in args.table:
+        table = load_table(tdir)
+        types = table_types(tdir, table)
+        if args.types and types is not None:
+            types = types.subset(args.types)
+        report(tdir, table, types)
+        if args.bank_predicted:
+            from tables.dev_games import bank_predicted
+
+            t2, types2, held = bank_predicted(table, types, folds=args.folds)
+            report(f"{tdir} (bank predicted: {len(held)} keywords, {args.folds} folds)", t2, types2)
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=1))
     return out

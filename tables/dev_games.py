@@ -51,21 +51,116 @@ def table_floor(table, qids) -> np.ndarray:
     return np.array([float(fl[q]) for q in qids], dtype=np.float64)
 
 
-def dev_setup(table, types=None, bank_root=None, embeddings_dir=None, completion: str = "kernel", seed: int = 0) -> DevSetup:
-    """See the module docstring. ``table``: a default table (tables/default_table.py) with question ids;
-    ``types``: its answerer types; a type with maps (tables/bias_types.py) gets the dev keywords'
-    natural cells as the completion map of the predictions, as a hold-out thing's are."""
+def _banks(bank_root=None):
+    """(root, main bank, second-style bank, their calibrations)."""
     from tables import bank_sources as bs
     from tables.answer_bank import load_bank
-    from tables.completion import MODELS
-    from tables.default_table import bank_training, from_repo_path
-    from tables.embeddings import PRIOR_SOURCE, ROOT as EMB_ROOT, load_embeddings
-    from tables.refine_llm import RefineSpec, cell_probability
 
     root = bs._root(bank_root)
     main = load_bank(root / bs.make_job(bs.MAIN, root=root).source)
     chat = load_bank(root / bs.make_job(bs.SECOND, root=root).source)
-    cm, cc = bs.calibration(main.source, root=root), bs.calibration(chat.source, root=root)
+    return root, main, chat, bs.calibration(main.source, root=root), bs.calibration(chat.source, root=root)
+
+
+def predicted_cells(table, held, train, bank_root=None, embeddings_dir=None, completion: str = "kernel",
+                    seed: int = 0) -> tuple[np.ndarray, int]:
+    """(cells, n): (len(held), natural questions) the completion model's cells for the ``held`` keywords,
+    fitted on the bank's ``train`` keywords (main and second-style answers averaged, as the table's
+    completion is), clipped to the table's per-question floor and put on the table's completion scale
+    when it has one: the cells ``held`` would have if the bank had never scored them. Features: the
+    table's stored completion embeddings unless ``embeddings_dir`` is given. n: training keywords used
+    (those of ``train`` with a feature and every natural question answered)."""
+    from tables.completion import MODELS
+    from tables.default_table import bank_training, from_repo_path, scaled
+    from tables.embeddings import PRIOR_SOURCE, ROOT as EMB_ROOT, load_embeddings
+
+    _, main, chat, cm, cc = _banks(bank_root)
+    qids = table.questions["id"].astype(str).tolist()
+    nat_ids = [q for q, kind in zip(qids, table.questions["kind"]) if kind == "natural"]
+    floor = table_floor(table, nat_ids)
+    report = (table.meta or {}).get("report") or {}
+    stored = report.get("completion_embeddings")           # repo-relative (tables.default_table.repo_path)
+    if embeddings_dir is None and stored:
+        embeddings_dir = from_repo_path(stored)
+    enames, Z = load_embeddings(embeddings_dir or EMB_ROOT / PRIOR_SOURCE)
+    zr = {k: i for i, k in enumerate(enames)}
+    missing = [k for k in held if k not in zr]
+    if missing:
+        raise ValueError(f"no completion feature for {len(missing)} held keyword(s), e.g. {missing[:3]}")
+    X, Y = bank_training([k for k in train if k in zr], nat_ids, [(main, cm), (chat, cc)], Z, zr)
+    model = MODELS[completion](seed=seed).fit(X, Y)
+    pred = np.clip(model.predict_proba(Z[[zr[k] for k in held]]), floor, 1 - floor)
+    scale = report.get("completion_scale")
+    return (scaled(pred, scale, floor) if scale is not None else pred), int(len(X))
+
+
+def with_cells(table, types, held, pred):
+    """(table, types): copies with the natural cells of the ``held`` keywords replaced by ``pred``
+    ((len(held), natural questions)); a type with maps (tables/bias_types.py) gets them as the
+    completion map of ``pred``, as a hold-out thing's are. ``types`` may be None."""
+    from planner.table import make_table
+
+    names = table.names
+    row = {n: i for i, n in enumerate(names)}
+    ncol = np.flatnonzero((table.questions["kind"] == "natural").to_numpy())
+    qids = table.questions["id"].astype(str).tolist()
+    rows = [row[k] for k in held]
+    P = np.array(table.P, dtype=np.float32, copy=True)
+    P[np.ix_(rows, ncol)] = pred
+    t2 = make_table(names, P, prior=table.prior, alts=table.keywords["alts"].tolist(),
+                    questions=table.questions["text"].tolist(), kinds=table.questions["kind"].tolist(),
+                    meta={"built_by": "tables.dev_games", "from": table.hash})
+    t2.questions["id"] = qids
+    if types is None:
+        return t2, None
+    from planner.types import AnswererType, AnswererTypes
+    from tables.bias_types import map_cells
+
+    floor = table_floor(table, [qids[j] for j in ncol])
+    new = []
+    for ty in types.types:
+        if ty.maps and len(ty.cols):
+            pos = {int(c): i for i, c in enumerate(ty.cols)}
+            if not all(int(c) in pos for c in ncol):
+                raise ValueError(f"type {ty.name!r} has maps but does not replace every natural column")
+            v = np.array(ty.values, dtype=np.float32, copy=True)
+            v[np.ix_(rows, [pos[int(c)] for c in ncol])] = map_cells(pred, np.zeros_like(pred), ty.maps, floor)
+            ty = AnswererType(ty.name, ty.weight, ty.cols, v, ty.maps)
+        new.append(ty)
+    types = AnswererTypes(new)
+    types.check(t2)
+    return t2, types
+
+
+def bank_predicted(table, types=None, folds: int = 5, bank_root=None, embeddings_dir=None,
+                   completion: str = "kernel", seed: int = 0):
+    """(table, types, keywords): every main-bank keyword of the table with its natural cells
+    predicted out of fold (``folds`` seeded folds; each fold's model fitted on the other folds'
+    bank keywords): the table as if the bank had measured none of them, to replay games of bank
+    things as hold-out things (scripts/live_replay.py --bank-predicted)."""
+    _, main, _, _, _ = _banks(bank_root)
+    inside = set(table.names)
+    kws = [k for k in main.keywords if k in inside]
+    if len(kws) < folds:
+        raise ValueError(f"only {len(kws)} main-bank keyword(s) in the table: too few for {folds} folds")
+    part = np.random.default_rng(seed).permutation(len(kws)) % folds
+    held, preds = [], []
+    for f in range(folds):
+        test = [k for k, p in zip(kws, part) if p == f]
+        train = [k for k, p in zip(kws, part) if p != f] + [k for k in main.keywords if k not in inside]
+        preds.append(predicted_cells(table, test, train, bank_root, embeddings_dir, completion, seed)[0])
+        held += test
+    t2, types2 = with_cells(table, types, held, np.vstack(preds))
+    return t2, types2, held
+
+
+def dev_setup(table, types=None, bank_root=None, embeddings_dir=None, completion: str = "kernel", seed: int = 0) -> DevSetup:
+    """See the module docstring. ``table``: a default table (tables/default_table.py) with question ids;
+    ``types``: its answerer types; a type with maps (tables/bias_types.py) gets the dev keywords'
+    natural cells as the completion map of the predictions, as a hold-out thing's are."""
+    from tables.refine_llm import RefineSpec, cell_probability
+
+    root, main, chat, cm, cc = _banks(bank_root)
     names = table.names
     row = {n: i for i, n in enumerate(names)}
     nat = (table.questions["kind"] == "natural").to_numpy()
@@ -78,44 +173,9 @@ def dev_setup(table, types=None, bank_root=None, embeddings_dir=None, completion
     held = set(test)
     train = [k for k in main.keywords if k not in held]
     floor = table_floor(table, nat_ids)
-    report = (table.meta or {}).get("report") or {}
-    stored = report.get("completion_embeddings")           # repo-relative (tables.default_table.repo_path)
-    if embeddings_dir is None and stored:
-        embeddings_dir = from_repo_path(stored)
-    enames, Z = load_embeddings(embeddings_dir or EMB_ROOT / PRIOR_SOURCE)
-    zr = {k: i for i, k in enumerate(enames)}
-    train = [k for k in train if k in zr]
-    X, Y = bank_training(train, nat_ids, [(main, cm), (chat, cc)], Z, zr)
-    model = MODELS[completion](seed=seed).fit(X, Y)
-    pred = np.clip(model.predict_proba(Z[[zr[k] for k in test]]), floor, 1 - floor)
-    scale = report.get("completion_scale")
-    if scale is not None:                                  # the table's completion cells are on this scale
-        from tables.default_table import scaled
-        pred = scaled(pred, scale, floor)
-    from planner.table import make_table
-    P = np.array(table.P, dtype=np.float32, copy=True)
-    P[np.ix_([row[k] for k in test], ncol)] = pred
-    t2 = make_table(names, P, prior=table.prior, alts=table.keywords["alts"].tolist(),
-                    questions=table.questions["text"].tolist(), kinds=table.questions["kind"].tolist(),
-                    meta={"built_by": "tables.dev_games", "from": table.hash})
-    t2.questions["id"] = qids
-    if types is not None:
-        from planner.types import AnswererType, AnswererTypes
-        from tables.bias_types import map_cells
-
-        rows = [row[k] for k in test]
-        new = []
-        for ty in types.types:
-            if ty.maps and len(ty.cols):
-                pos = {int(c): i for i, c in enumerate(ty.cols)}
-                if not all(int(c) in pos for c in ncol):
-                    raise ValueError(f"type {ty.name!r} has maps but does not replace every natural column")
-                v = np.array(ty.values, dtype=np.float32, copy=True)
-                v[np.ix_(rows, [pos[int(c)] for c in ncol])] = map_cells(pred, np.zeros_like(pred), ty.maps, floor)
-                ty = AnswererType(ty.name, ty.weight, ty.cols, v, ty.maps)
-            new.append(ty)
-        types = AnswererTypes(new)
-        types.check(t2)
+    pred, n_train = predicted_cells(table, test, train, root, embeddings_dir, completion, seed)
+    t2, types = with_cells(table, types, test, pred)
+    P = t2.P
     margin = chat.grid(test, nat_ids)                      # (n, nQ) the second style's margins
     texts = t2.questions["text"].tolist()
     col = {t: j for j, t in enumerate(texts)}
@@ -143,6 +203,6 @@ def dev_setup(table, types=None, bank_root=None, embeddings_dir=None, completion
     # (never refined); in a live game the LLM measures them too (docs say what this flatters)
     measured = np.isnan(L_main).any(axis=1) | np.isin(names, train)
     ok = ~np.isnan(margin)
-    rep = {"keywords": len(test), "train_keywords": int(len(X)), "refinable_rows": int((~measured).sum()),
+    rep = {"keywords": len(test), "train_keywords": n_train, "refinable_rows": int((~measured).sum()),
            "answerer_yes_rate": float((margin[ok] > 0).mean()), "table_mean_p": float(pred.mean())}
     return DevSetup(t2, test, answerer, measure, nat.copy(), measured, rep, types)

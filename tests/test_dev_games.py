@@ -35,3 +35,33 @@ def test_dev_setup_hides_the_dev_keywords_and_refines_them(fake_data, tmp_path):
     other.questions["id"] = table.questions["id"].tolist()
     with pytest.raises(ValueError, match="no keyword of the second source"):
         dev_setup(other, bank_root=fake_data / "bank", embeddings_dir=fake_data / "emb")
+
+
+def test_bank_predicted_replaces_every_bank_keyword_out_of_fold(fake_data):  # noqa: F811
+    """Every main-bank keyword of the table gets the cells a model fitted without its fold predicts
+    (the same as predicting that fold directly), other rows and the letter columns stay; too few
+    bank keywords for the folds is an error."""
+    from tables.default_table import build_default_table
+    from tables.dev_games import bank_predicted, predicted_cells
+
+    table, types, _ = build_default_table(400, bank_root=fake_data / "bank", embeddings_dir=fake_data / "emb",
+                                          progress=lambda *a: None)
+    bank = fake_data / "bank"
+    main = load_bank(bank / "qwen1.5b-qf_sub")
+    t2, types2, held = bank_predicted(table, types, folds=3, bank_root=bank, embeddings_dir=fake_data / "emb")
+    assert sorted(held) == sorted(k for k in main.keywords if k in set(table.names))
+    nat = (table.questions["kind"] == "natural").to_numpy()
+    rows = [table.names.index(k) for k in held]
+    other = np.setdiff1d(np.arange(table.K), rows)
+    assert not np.allclose(t2.P[np.ix_(rows, nat)], table.P[np.ix_(rows, nat)])
+    assert np.array_equal(t2.P[other], table.P[other]) and np.array_equal(t2.P[:, ~nat], table.P[:, ~nat])
+    assert types2.names == types.names
+    # the first fold, predicted directly from the other folds, gives the same cells
+    part = np.random.default_rng(0).permutation(len(held)) % 3
+    kws = [k for k in main.keywords if k in set(table.names)]
+    f0 = [k for k, p in zip(kws, part) if p == 0]
+    direct, n = predicted_cells(table, f0, [k for k, p in zip(kws, part) if p != 0], bank, fake_data / "emb")
+    assert n == len(kws) - len(f0)
+    np.testing.assert_allclose(t2.P[np.ix_([table.names.index(k) for k in f0], nat)], direct, atol=1e-6)
+    with pytest.raises(ValueError, match="too few"):
+        bank_predicted(table, types, folds=len(held) + 1, bank_root=bank, embeddings_dir=fake_data / "emb")

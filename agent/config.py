@@ -34,10 +34,11 @@ class Config:
     llm_call_s: longest a move waits for one LLM call (answer or guess) before falling back.
     llm_min_overage_s: below this remaining overage time the agent stops starting LLM calls
         that could overrun a move.
-    refine_top / refine_cells / refine_s: refinement (planner/refine.py) each guess turn: the
-        asked questions measured by the LLM for the ``refine_top`` most probable keywords the
-        table only predicts, at most ``refine_cells`` cells and ``refine_s`` seconds a turn
-        (0 cells: off; ``Q20_REFINE_CELLS`` overrides).
+    refine_rule / refine_top / refine_cells / refine_s: refinement (planner/refine.py) each guess
+        turn: asked questions measured by the LLM for keywords the table only predicts, among the
+        ``refine_top`` most probable: the leaders' cells (``leaders``) or the cells the answers
+        contradict most (``contradiction``); at most ``refine_cells`` cells and ``refine_s``
+        seconds a turn (0 cells: off; ``Q20_REFINE_CELLS`` and ``Q20_REFINE_RULE`` override).
     """
     root: Path
     tree: Path | None = None
@@ -52,6 +53,7 @@ class Config:
     llm_wait_s: float = 30.0
     llm_call_s: float = 20.0
     llm_min_overage_s: float = 30.0
+    refine_rule: str = "leaders"
     refine_top: int = 8
     refine_cells: int = 8
     refine_s: float = 3.0
@@ -81,6 +83,9 @@ def from_env(root, environ=None) -> Config:
     cells = environ.get("Q20_REFINE_CELLS", "").strip()
     if cells.isdigit():
         cfg = cfg.with_(refine_cells=int(cells))
+    rule = environ.get("Q20_REFINE_RULE", "").strip()
+    if rule:
+        cfg = cfg.with_(refine_rule=rule)
     if "Q20_TABLE_ANSWERS" in environ:
         cfg = cfg.with_(table_answers=environ["Q20_TABLE_ANSWERS"].strip() not in ("0", "false", "no", ""))
     return cfg

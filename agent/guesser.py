@@ -115,7 +115,7 @@ class Guesser:
                 return None
             refinable, measured = refine_masks(table, spec)
             self.refiner = Refiner(CellMeasure(scorer, spec, table), refinable, measured,
-                                   top=c.refine_top, budget=c.refine_cells)
+                                   top=c.refine_top, budget=c.refine_cells, rule=c.refine_rule, P=table.P)
             log.info("refining with %s: %d refinable questions, %d measured keywords", spec.prompt,
                      int(refinable.sum()), int(measured.sum()))
         except Exception as e:  # noqa: BLE001 - the game goes on with the table alone
@@ -130,7 +130,7 @@ class Guesser:
         import time
 
         w = self.walker.belief(h.qids, h.answers, h.guesses, r.cells_)
-        plan = r.plan(w, h.qids, r.cells_)
+        plan = r.plan(w, h.qids, r.cells_, h.answers)
         if not plan:
             return 0
         deadline = time.perf_counter() + self.cfg.refine_s

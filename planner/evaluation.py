@@ -87,7 +87,7 @@ def play_games(table, guesser: str, answerer, keywords, *, tree=None, games_per_
 
     keywords: list of (keyword, alts) or strings. answerer: a TableAnswerer or a callable.
     refiner: a planner.refine.Refiner, or None. With one, after every answer each game measures
-    the cells :func:`planner.refine.select_cells` picks for its belief (at most the refiner's
+    the cells the refiner's rule picks for its belief (:meth:`planner.refine.Refiner.plan`; at most its
     budget a round; cells another game measured cost no LLM time, but a game only uses the cells
     it picked itself, as if it were played alone), and its belief takes them
     (:func:`planner.refine.correction`); a game whose belief changed leaves the tree.
@@ -183,7 +183,7 @@ def play_games(table, guesser: str, answerer, keywords, *, tree=None, games_per_
             yes_u = np.array([ans[p] for p in pos], dtype=bool)
             W[upd] = update_rows(W[upd], policy.L, qs[pos], yes_u)
         if refiner is not None:
-            plans = {i: refiner.plan(policy.keyword_belief(W[i]), hist_q[i], have[i]) for i in idx}
+            plans = {i: refiner.plan(policy.keyword_belief(W[i]), hist_q[i], have[i], hist_a[i]) for i in idx}
             refiner.fetch([c for cs in plans.values() for c in cs])
             for i, cs in plans.items():
                 if cs:

@@ -3,14 +3,17 @@
 A table cell is either measured (the answer bank scored it) or predicted (the completion model).
 Predicted cells are much weaker: against a prompt the bank never used they rank answers at AUC
 0.72 where measured ones reach 0.82 (docs/default_table.md). During a game the agent holds the
-LLM anyway, so it can *measure* the cells that matter most: the questions already asked, for the
-keywords now most probable whose cells are predicted. Each measured cell replaces the table's in
+LLM anyway, so it can *measure* the cells that matter most: questions already asked, for keywords
+whose cells are predicted -- either the leaders' (``select_cells``) or, by default in the agent,
+the cells whose predicted value the answers contradict most, weighted by belief
+(``select_contradicted``). Each measured cell replaces the table's in
 that game's likelihood; nothing else changes (the questions still to ask keep the table's cells,
 so choosing a question needs no change either).
 
 Pure numpy, no LLM: the measuring callable is given (tables/refine_llm.py has the LLM one).
 
     plan   = select_cells(wk, asked, refinable, measured, have, top=8, budget=8)
+    plan   = select_contradicted(wk, asked, answers, P, refinable, measured, have, top=64, budget=8)
     factor = correction(pairs, L, questions=questions, answers=answers, eps=eps,
                         **correction_args(types, table))                                # (H,)
 """
@@ -51,6 +54,58 @@ def select_cells(wk: np.ndarray, asked, refinable: np.ndarray, measured: np.ndar
                 if len(out) >= budget:
                     return out
     return out
+
+
+def select_contradicted(wk: np.ndarray, asked, answers, P: np.ndarray, refinable: np.ndarray, measured: np.ndarray,
+                        have, top: int = 64, budget: int = 8) -> list[tuple[int, int]]:
+    """The asked cells whose predicted value the answers contradict most, weighted by belief.
+
+    wk: (K,) keyword belief; asked / answers: the history (column or None; True / False / None);
+    P: (K, Q) the table's cells; refinable: (Q,) bool; measured: (K,) bool (never chosen); have:
+    cells already measured in this game (never chosen). Candidates: the ``top`` most probable
+    keywords not ``measured`` x the answered refinable columns. A cell's score is
+    ``wk[k] * (1 - l) / l``, l = the likelihood of the recorded answer under P[k, q] (P for a yes,
+    1 - P for a no; at least 1e-3): the belief keyword k would gain if a measurement showed the
+    answer to be its own. Returns up to ``budget`` cells [(k, q), ...] with a positive score,
+    highest first (ties: the more probable keyword, then the earlier question).
+
+    Why not the leaders' cells (:func:`select_cells`): a thing the table only predicts loses
+    its games to the predicted cells its answers contradict; those cells are where measuring
+    changes a belief, and the true keyword is seldom among the few leaders when it needs them
+    (docs/default_table.md section 14).
+
+    >>> P = np.array([[.9, .2], [.1, .5], [.5, .9]])
+    >>> select_contradicted(np.array([.5, .3, .2]), [0, 1], [True, True], P, np.ones(2, bool),
+    ...                     np.zeros(3, bool), set(), top=3, budget=3)
+    [(1, 0), (0, 1), (1, 1)]
+    """
+    wk = np.asarray(wk, dtype=np.float64)
+    ans: dict = {}
+    for q, a in zip(asked, answers):
+        if q is not None and a is not None and refinable[q] and int(q) not in ans:
+            ans[int(q)] = bool(a)
+    if budget <= 0 or top <= 0 or not ans:
+        return []
+    cand = np.flatnonzero(~np.asarray(measured, dtype=bool) & (wk > 0))
+    ks = cand[np.argsort(-wk[cand], kind="stable")][:top]
+    qs = np.fromiter(ans, dtype=np.int64, count=len(ans))
+    yes = np.fromiter(ans.values(), dtype=bool, count=len(ans))
+    p = np.asarray(P[np.ix_(ks, qs)], dtype=np.float64)                      # (m, n)
+    lik = np.maximum(np.where(yes[None, :], p, 1.0 - p), 1e-3)
+    score = wk[ks][:, None] * (1.0 - lik) / lik
+    if have:
+        for i, k in enumerate(ks.tolist()):
+            for j, q in enumerate(qs.tolist()):
+                if (k, q) in have:
+                    score[i, j] = 0.0
+    flat = score.ravel()
+    order = np.argsort(-flat, kind="stable")[:budget]
+    order = order[flat[order] > 0]
+    n = len(qs)
+    return [(int(ks[o // n]), int(qs[o % n])) for o in order]
+
+
+RULES = ("leaders", "contradiction")
 
 
 def correction(pairs: dict, L: np.ndarray, replaced: np.ndarray, questions, answers, eps: float,
@@ -145,23 +200,35 @@ class Refiner:
 
     measure: callable (keywords (n,) int, cols (n,) int) -> (n,) P(yes) as the table's cells are
     (calibrated, floored); refinable: (Q,) bool; measured: (K,) bool (see :func:`select_cells`);
-    top / budget: keywords considered and cells planned per game and turn (:meth:`plan`).
-    ``cells_`` {(k, q): P} every cell measured so far; ``calls_`` cells the callable was asked for.
+    top / budget: keywords considered and cells planned per game and turn (:meth:`plan`); rule:
+    "leaders" (:func:`select_cells`) or "contradiction" (:func:`select_contradicted`, which needs
+    the table's cells ``P`` (K, Q)). ``cells_`` {(k, q): P} every cell measured so far; ``calls_`` cells the callable was asked for.
     """
 
-    def __init__(self, measure, refinable, measured, top: int = 8, budget: int = 8):
+    def __init__(self, measure, refinable, measured, top: int = 8, budget: int = 8, rule: str = "leaders",
+                 P: np.ndarray | None = None):
         if top < 0 or budget < 0:
             raise ValueError(f"top and budget must be >= 0, got {top}, {budget}")
+        if rule not in RULES:
+            raise ValueError(f"unknown refinement rule {rule!r}; known: {RULES}")
+        if rule == "contradiction" and P is None:
+            raise ValueError("the contradiction rule needs the table's cells P (K, Q)")
         self.measure = measure
         self.refinable = np.asarray(refinable, dtype=bool)
         self.measured = np.asarray(measured, dtype=bool)
-        self.top, self.budget = int(top), int(budget)
+        self.top, self.budget, self.rule, self.P = int(top), int(budget), rule, P
         self.cells_: dict = {}
         self.calls_ = 0
 
-    def plan(self, wk: np.ndarray, asked, have) -> list:
-        """This turn's cells for one game (:func:`select_cells` with the refiner's top and budget);
-        ``have``: the cells the game already holds."""
+    def plan(self, wk: np.ndarray, asked, have, answers=None) -> list:
+        """This turn's cells for one game with the refiner's rule, top and budget
+        (:func:`select_cells` or :func:`select_contradicted`, which needs ``answers``); ``have``:
+        the cells the game already holds."""
+        if self.rule == "contradiction":
+            if answers is None:
+                raise ValueError("the contradiction rule needs the game's answers")
+            return select_contradicted(wk, asked, answers, self.P, self.refinable, self.measured, have,
+                                       self.top, self.budget)
         return select_cells(wk, asked, self.refinable, self.measured, have, self.top, self.budget)
 
     def fetch(self, cells, deadline: float | None = None) -> int:

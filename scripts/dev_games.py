@@ -1,11 +1,12 @@
 """Development games with no LLM run: the second prompt style's keywords played as hold-out things.
 
-    python scripts/dev_games.py --table build/default --refine 0/0 --refine 8/8 [--json out.json]
+    python scripts/dev_games.py --table build/default --refine 0/0 --refine 8/8 --refine 64/8/contradiction [--json out.json]
     python scripts/dev_games.py --table build/bias --types llm exact --type-weight llm=0.8   # a types subset
 
 tables/dev_games.py: those keywords' natural cells become out-of-fold completion predictions, the
 second style's greedy answers answer, and the main source's cells stand in for the LLM's
-measurements during the game (``--refine TOP/CELLS``; 0/0 = no refinement). Guesser: ``greedy``
+measurements during the game (``--refine TOP/CELLS[/RULE]``, RULE ``leaders`` (default) or
+``contradiction``, planner/refine.py; 0/0 = no refinement). Guesser: ``greedy``
 (online, the table changed so the tree does not fit). One JSON line per setting.
 """
 from __future__ import annotations
@@ -24,7 +25,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 def make_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--table", default=str(ROOT / "build" / "default"))
-    p.add_argument("--refine", action="append", help="TOP/CELLS per setting (default 0/0 and 8/8)")
+    p.add_argument("--refine", action="append", help="TOP/CELLS[/RULE] per setting (default 0/0 and 8/8)")
     p.add_argument("--types", nargs="+", help="play with only these answerer types of the table (e.g. llm exact)")
     p.add_argument("--type-weight", action="append", default=[], help="NAME=W: a type's prior weight (repeatable)")
     p.add_argument("--seed", type=int, default=0)
@@ -32,12 +33,16 @@ def make_parser() -> argparse.ArgumentParser:
     return p
 
 
-def parse_setting(s: str) -> tuple[int, int]:
+def parse_setting(s: str) -> tuple[int, int, str]:
+    parts = s.split("/")
     try:
-        top, cells = (int(x) for x in s.split("/"))
-    except ValueError as e:
-        raise SystemExit(f"--refine {s!r}: expected TOP/CELLS, e.g. 8/8") from e
-    return top, cells
+        top, cells = int(parts[0]), int(parts[1])
+    except (ValueError, IndexError) as e:
+        raise SystemExit(f"--refine {s!r}: expected TOP/CELLS[/RULE], e.g. 8/8 or 64/8/contradiction") from e
+    rule = parts[2] if len(parts) > 2 else "leaders"
+    if len(parts) > 3 or rule not in ("leaders", "contradiction"):
+        raise SystemExit(f"--refine {s!r}: RULE must be leaders or contradiction")
+    return top, cells, rule
 
 
 def main(args) -> list:
@@ -56,12 +61,12 @@ def main(args) -> list:
     setup.report["types"] = dict(zip(setup.types.names, setup.types.prior.round(3).tolist())) if setup.types else None
     print(json.dumps(setup.report), flush=True)
     out = []
-    for top, cells in map(parse_setting, args.refine or ["0/0", "8/8"]):
+    for top, cells, rule in map(parse_setting, args.refine or ["0/0", "8/8"]):
         t0 = time.perf_counter()
         df = play_games(setup.table, "greedy", setup.answerer, setup.keywords, types=setup.types, seed=args.seed,
-                        refiner=setup.refiner(top, cells))
+                        refiner=setup.refiner(top, cells, rule))
         s = summarize(df)
-        out.append({"top": top, "cells": cells, "games": s["games"], "solved": int(df["solved"].sum()),
+        out.append({"top": top, "cells": cells, "rule": rule, "games": s["games"], "solved": int(df["solved"].sum()),
                     "solve_rate_20": s["solve_rate_20"], "mean_round_solved": s["mean_round_solved"],
                     "refined_cells_mean": float(df["refined_cells"].mean()), "seconds": round(time.perf_counter() - t0, 1)})
         print(json.dumps(out[-1]), flush=True)

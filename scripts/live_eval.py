@@ -38,6 +38,8 @@ def make_parser() -> argparse.ArgumentParser:
                    help="play only the hold-out set (the same sample as a full run with these sizes and seed)")
     p.add_argument("--refine", choices=("off", "on", "both"), default="on",
                    help="measure cells during games as the agent does (on), not (off), or play both")
+    p.add_argument("--refine-rule", choices=("leaders", "contradiction"), default=None,
+                   help="which cells refinement measures (planner/refine.py; agent default)")
     p.add_argument("--refine-top", type=int, default=None, help="leading keywords considered (agent default)")
     p.add_argument("--refine-cells", type=int, default=None, help="cells a game measures a round (agent default)")
     p.add_argument("--threads", type=int, default=2)
@@ -85,7 +87,7 @@ def keyword_sets(n_bank: int, n_hold: int, seed: int) -> dict:
     return {"in-bank public": [(k, []) for k in pick_bank], "hold-out": [(k, []) for k in pick_hold]}
 
 
-def make_refiner(table, model, threads: int, top: int, cells: int, scorers: dict):
+def make_refiner(table, model, threads: int, top: int, cells: int, scorers: dict, rule: str = "leaders"):
     """A Refiner for ``table`` measuring with ``model`` (one scorer per prompt, shared), or None
     when the table has no refine spec."""
     from planner.refine import Refiner
@@ -98,7 +100,8 @@ def make_refiner(table, model, threads: int, top: int, cells: int, scorers: dict
         from tables.llm import YesNoScorer
         scorers[spec.prompt] = YesNoScorer(model, prompt=spec.prompt, num_threads=threads)
     refinable, measured = refine_masks(table, spec)
-    return Refiner(CellMeasure(scorers[spec.prompt], spec, table), refinable, measured, top=top, budget=cells)
+    return Refiner(CellMeasure(scorers[spec.prompt], spec, table), refinable, measured, top=top, budget=cells,
+                   rule=rule, P=table.P)
 
 
 def main(args) -> dict:
@@ -124,17 +127,18 @@ def main(args) -> dict:
     d = Config(root=ROOT)
     top = d.refine_top if args.refine_top is None else args.refine_top
     cells = d.refine_cells if args.refine_cells is None else args.refine_cells
+    rule = d.refine_rule if args.refine_rule is None else args.refine_rule
     modes = {"off": [False], "on": [True], "both": [False, True]}[args.refine]
     frames, rows, scorers = [], [], {}
     t0 = time.perf_counter()
     for tdir in tables:
         table, tree, types = load_game(tdir)
         for refine in modes:
-            refiner = make_refiner(table, args.model, args.threads, top, cells, scorers) if refine else None
+            refiner = make_refiner(table, args.model, args.threads, top, cells, scorers, rule) if refine else None
             if refine and refiner is None:
                 print(f"{tdir}: no refine spec in its meta; played without refinement", flush=True)
                 continue
-            label = f"{tdir} +refine" if refiner is not None else tdir
+            label = f"{tdir} +refine:{rule} {top}/{cells}" if refiner is not None else tdir
             for name, kws in sets.items():
                 t1 = time.perf_counter()
                 df = play_games(table, "q20", answerer, kws, tree=tree, types=types, seed=args.seed, refiner=refiner)

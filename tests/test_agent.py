@@ -109,6 +109,8 @@ def test_from_env_defaults_beside_main(tmp_path):
     assert cfg.table == tmp_path / "data" / "table" and cfg.tree is None and cfg.model is None
     cfg = from_env(tmp_path, environ={"Q20_TABLE": "", "Q20_MODEL": "/x", "Q20_TABLE_ANSWERS": "0"})
     assert cfg.table is None and cfg.model == Path("/x") and not cfg.table_answers
+    assert from_env(tmp_path, environ={"Q20_REFINE_RULE": "leaders", "Q20_REFINE_CELLS": "3"}).refine_rule == "leaders"
+    assert from_env(tmp_path, environ={"Q20_REFINE_RULE": " contradiction "}).refine_rule == "contradiction"
 
 
 # --- LLM paths with a stub scorer ---------------------------------------------------------------
@@ -281,7 +283,8 @@ def test_guess_turn_measures_the_leaders_cells(tmp_path):
     save_table(t, tmp_path / "table")
     tree = QuestionTree(min_mass=1e-3).fit(t)
     tree.save(tmp_path / "tree.npz")
-    cfg = Config(root=tmp_path, table=tmp_path / "table", tree=tmp_path / "tree.npz", refine_cells=4, refine_s=30.0)
+    cfg = Config(root=tmp_path, table=tmp_path / "table", tree=tmp_path / "tree.npz", refine_cells=4, refine_s=30.0,
+                 refine_rule="leaders", refine_top=8)
     scorer = RefineStub()
     me, llm = _with_llm(cfg, tmp_path, scorer)
     assert llm.get(wait_s=10) is scorer
@@ -301,6 +304,16 @@ def test_guess_turn_measures_the_leaders_cells(tmp_path):
     q = me(obs)
     assert q != obs["questions"][0] and not w.next_question([q0], [True], [guess], g.refiner.cells_).on_tree
     assert me.stats["errors"] == 0
+    # the contradiction rule: the cells select_contradicted picks for that belief and answer
+    from planner.refine import select_contradicted
+
+    me3, llm3 = _with_llm(cfg.with_(refine_rule="contradiction", refine_top=20), tmp_path, RefineStub())
+    llm3.get(wait_s=10)
+    obs.update(turnType="guess", guesses=[])
+    me3(obs)
+    want = select_contradicted(before, [q0], [True], t.P, np.ones(12, bool), np.isin(names, names[:5]), set(),
+                               top=20, budget=4)
+    assert len(want) == 4 and sorted(me3.guesser().refiner.cells_) == sorted(want)
     # refinement off: nothing measured
     me2, llm2 = _with_llm(cfg.with_(refine_cells=0), tmp_path, RefineStub())
     llm2.get(wait_s=10)

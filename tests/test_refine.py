@@ -6,7 +6,7 @@ import pytest
 from planner.belief import normalize
 from planner.evaluation import TableAnswerer, play_games
 from planner.policy import make_policy
-from planner.refine import Refiner, correction, replaced_columns, select_cells
+from planner.refine import Refiner, correction, replaced_columns, select_cells, select_contradicted
 from planner.synthetic import make_synthetic
 from planner.table import make_table
 from planner.tree import QuestionTree
@@ -159,6 +159,24 @@ def test_refinement_wins_more_games_on_predicted_keywords(blurred):
     assert ref["solved"].mean() >= base["solved"].mean() + 0.15, (base["solved"].mean(), ref["solved"].mean())
 
 
+def test_contradicted_cells_beat_the_leaders_cells_at_the_same_budget(blurred):
+    """Eight cells a round either way, the same answers: measuring the asked cells the answers
+    contradict most (top 64 keywords) solves more of the predicted keywords than measuring the
+    leaders' (8 keywords), and both more than the table alone (0.39 / 0.49 / 0.61 when written)."""
+    t, truth, tree = blurred
+    kws = [f"thing{i}" for i in range(60, 400, 2)]
+    ans = TableAnswerer(truth, "truth")
+    solved = {}
+    for rule, top in (("none", 0), ("leaders", 8), ("contradiction", 64)):
+        r = None if rule == "none" else Refiner(lambda k, q: truth[k, q], np.ones(t.Q, bool), np.arange(t.K) < 60,
+                                                top=top, budget=8, rule=rule, P=t.P)
+        df = play_games(t, "q20", ans, kws, tree=tree, seed=1, refiner=r)
+        solved[rule] = df["solved"].mean()
+        if r is not None:
+            assert (df["refined_cells"] <= 8 * 20).all()
+    assert solved["contradiction"] >= solved["leaders"] + 0.05 and solved["leaders"] > solved["none"], solved
+
+
 def test_a_refiner_with_nothing_to_measure_changes_no_move():
     t = make_synthetic(300, 40, noise=0.1, seed=8, prior_skew=0.6)
     tree = QuestionTree(min_mass=1e-3).fit(t)
@@ -187,3 +205,65 @@ def test_walker_with_cells_goes_online_and_agrees_with_the_correction():
     q2 = w.next_question(qs, ans, [t.names[g2.index]], cells)
     assert not q2.on_tree and q2.index != q0
     np.testing.assert_allclose(w.belief(qs, ans, [], {}), w.belief(qs, ans, []))
+
+
+def naive_contradicted(wk, asked, answers, P, refinable, measured, have, top, budget):
+    ans = {}
+    for q, a in zip(asked, answers):
+        if q is not None and a is not None and refinable[q] and q not in ans:
+            ans[q] = a
+    keys = sorted([k for k in range(len(wk)) if not measured[k] and wk[k] > 0], key=lambda k: -wk[k])[:top]
+    rows = []
+    for i, k in enumerate(keys):
+        for j, q in enumerate(ans):
+            if (k, q) in have:
+                continue
+            lik = max(P[k, q] if ans[q] else 1 - P[k, q], 1e-3)
+            s = wk[k] * (1 - lik) / lik
+            if s > 0:
+                rows.append((-s, i, j, (k, q)))
+    return [c for *_, c in sorted(rows)[:budget]]
+
+
+def test_select_contradicted_hand_case_and_naive_loop():
+    P = np.array([[.9, .2], [.1, .5], [.5, .9]])
+    none = np.zeros(3, bool)
+    # scores: (1,0) .3*.9/.1 = 2.7; (0,1) .5*.8/.2 = 2.0; (1,1) .3; (2,0) .2; (0,0) .056; (2,1) .022
+    assert select_contradicted(np.array([.5, .3, .2]), [0, 1], [True, True], P, np.ones(2, bool), none, set(),
+                               top=3, budget=3) == [(1, 0), (0, 1), (1, 1)]
+    # a no flips the likelihood; top=2 drops keyword 2; measured and have cells are skipped
+    assert select_contradicted(np.array([.5, .3, .2]), [0, 1], [False, True], P, np.ones(2, bool), none, set(),
+                               top=2, budget=9) == [(0, 0), (0, 1), (1, 1), (1, 0)]   # 4.5, 2.0, .3, .033
+    assert select_contradicted(np.array([.5, .3, .2]), [0, 1], [True, True], P, np.ones(2, bool),
+                               np.array([False, True, False]), {(0, 1)}, top=3, budget=2) == [(2, 0), (0, 0)]
+    # unanswered, unasked-by-table (None) and unrefinable questions give no candidate
+    assert select_contradicted(np.array([.5, .3, .2]), [0, None, 1], [None, True, True], P,
+                               np.array([True, False]), none, set()) == []
+    assert select_contradicted(np.array([.5, .3, .2]), [0], [True], P, np.ones(2, bool), none, set(), budget=0) == []
+    rng = np.random.default_rng(0)
+    for trial in range(30):
+        K, Q = 40, 12
+        wk = rng.dirichlet(np.ones(K) * 0.3)
+        wk[rng.random(K) < 0.2] = 0
+        P = rng.choice([0.0, 0.02, 0.3, 0.5, 0.8, 1.0], size=(K, Q))
+        asked = [int(q) for q in rng.choice(Q, size=8)] + [None]
+        answers = [bool(a) if rng.random() > 0.1 else None for a in rng.random(9) < 0.5]
+        refinable, measured = rng.random(Q) < 0.8, rng.random(K) < 0.2
+        have = {(int(k), int(q)) for k, q in zip(rng.integers(K, size=10), rng.integers(Q, size=10))}
+        top, budget = int(rng.integers(1, 30)), int(rng.integers(1, 20))
+        got = select_contradicted(wk, asked, answers, P, refinable, measured, have, top, budget)
+        assert got == naive_contradicted(wk, asked, answers, P, refinable, measured, have, top, budget), trial
+
+
+def test_refiner_rules():
+    A = np.array([[.9, .2], [.1, .5], [.5, .9]])
+    r = Refiner(lambda k, q: A[k, q], np.ones(2, bool), np.zeros(3, bool), top=3, budget=2, rule="contradiction", P=A)
+    assert r.plan(np.array([.5, .3, .2]), [0, 1], set(), answers=[True, True]) == [(1, 0), (0, 1)]
+    with pytest.raises(ValueError, match="answers"):
+        r.plan(np.array([.5, .3, .2]), [0, 1], set())
+    with pytest.raises(ValueError, match="needs the table's cells"):
+        Refiner(lambda k, q: A[k, q], np.ones(2, bool), np.zeros(3, bool), rule="contradiction")
+    with pytest.raises(ValueError, match="unknown refinement rule"):
+        Refiner(lambda k, q: A[k, q], np.ones(2, bool), np.zeros(3, bool), rule="best")
+    lead = Refiner(lambda k, q: A[k, q], np.ones(2, bool), np.zeros(3, bool), top=1, budget=2)
+    assert lead.plan(np.array([.5, .3, .2]), [0, 1], set(), answers=[True, True]) == [(0, 1), (0, 0)]

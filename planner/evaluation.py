@@ -281,6 +281,42 @@ def replay_games(walker, games: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["keyword", "rounds", "rank", "log2_p", "solved", "prior_rank"])
 
 
+def replay_refined(walker, games: pd.DataFrame, refiner=None) -> pd.DataFrame:
+    """Recorded games replayed round by round with the guesser's own guesses and, with a
+    ``refiner`` (planner.refine.Refiner), the cells it measures after each answer.
+
+    Each round: the recorded answer; the refiner's plan for the belief (its rule, top and budget;
+    the cells this game measured so far are its own, the refiner's cache is shared); then the
+    guess = the most probable keyword not guessed yet; solved when that is the keyword. The
+    questions are the recorded ones (a refined belief would have asked others), so this compares
+    beliefs and refinement rules on the same answers, not question choice; a recorded game that
+    ended early (solved) gives the replay only its rounds. One row a game in the table: keyword,
+    solved, round (or None), rank (the keyword's at the end; 0 = first), refined_cells."""
+    rows = []
+    for k, g, rounds in _games_in_table(walker.table.names, games):
+        qs = [walker.question_id(q) for q, _, _ in rounds]
+        ans = [a for _, a, _ in rounds]
+        have: dict = {}
+        guessed: list = []
+        win = None
+        for r in range(1, len(rounds) + 1):
+            if refiner is not None:
+                b = walker.belief(qs[:r], ans[:r], guessed, have or None)
+                plan = refiner.plan(b, qs[:r], have, ans[:r])
+                refiner.fetch(plan)
+                have.update({c: refiner.cells_[c] for c in plan if c in refiner.cells_})
+            b = walker.belief(qs[:r], ans[:r], guessed, have or None)
+            gi = int(np.argmax(b))
+            if gi == k:
+                win = r
+                break
+            guessed.append(walker.table.names[gi])
+        b = walker.belief(qs, ans, guessed, have or None)
+        rows.append({"keyword": g.keyword, "solved": win is not None, "round": win,
+                     "rank": int((b > b[k]).sum()), "refined_cells": len(have)})
+    return pd.DataFrame(rows, columns=["keyword", "solved", "round", "rank", "refined_cells"])
+
+
 def by_prior_band(replayed: pd.DataFrame, edges=(500, 1500, 3000, 6000)) -> list[dict]:
     """Games grouped by where the table's prior ranked their keyword: bands [0, e0), [e0, e1), ...,
     [e_last, inf) of ``prior_rank`` (:func:`replay_games`). One dict a band: lo, hi (None = no

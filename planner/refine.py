@@ -108,6 +108,24 @@ def select_contradicted(wk: np.ndarray, asked, answers, P: np.ndarray, refinable
 RULES = ("leaders", "contradiction")
 
 
+def parse_setting(s: str) -> tuple[int, int, str]:
+    """A refinement setting "TOP/CELLS[/RULE]" -> (top, cells, rule); rule defaults to "leaders".
+    ValueError naming the setting when it is malformed.
+
+    >>> parse_setting("64/8/contradiction"), parse_setting("8/8")
+    ((64, 8, 'contradiction'), (8, 8, 'leaders'))
+    """
+    parts = str(s).split("/")
+    try:
+        top, cells = int(parts[0]), int(parts[1])
+    except (ValueError, IndexError) as e:
+        raise ValueError(f"refinement setting {s!r}: expected TOP/CELLS[/RULE], e.g. 8/8 or 64/8/contradiction") from e
+    rule = parts[2] if len(parts) > 2 else "leaders"
+    if len(parts) > 3 or rule not in RULES or top < 0 or cells < 0:
+        raise ValueError(f"refinement setting {s!r}: TOP and CELLS >= 0, RULE one of {RULES}")
+    return top, cells, rule
+
+
 def correction(pairs: dict, L: np.ndarray, replaced: np.ndarray, questions, answers, eps: float,
                maps: np.ndarray | None = None, floor: np.ndarray | None = None,
                offsets: np.ndarray | None = None) -> np.ndarray:

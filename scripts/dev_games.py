@@ -34,15 +34,12 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def parse_setting(s: str) -> tuple[int, int, str]:
-    parts = s.split("/")
+    from planner.refine import parse_setting as parse
+
     try:
-        top, cells = int(parts[0]), int(parts[1])
-    except (ValueError, IndexError) as e:
-        raise SystemExit(f"--refine {s!r}: expected TOP/CELLS[/RULE], e.g. 8/8 or 64/8/contradiction") from e
-    rule = parts[2] if len(parts) > 2 else "leaders"
-    if len(parts) > 3 or rule not in ("leaders", "contradiction"):
-        raise SystemExit(f"--refine {s!r}: RULE must be leaders or contradiction")
-    return top, cells, rule
+        return parse(s)
+    except ValueError as e:
+        raise SystemExit(f"--refine: {e}") from e
 
 
 def main(args) -> list:

@@ -12,7 +12,11 @@ in the table's prior (solved share, median end rank, mean end log2 p per band): 
 result the prior decides. ``--bank-predicted`` replays each table a second time with every
 main-bank keyword's natural cells predicted out of fold (tables.dev_games.bank_predicted): games of
 bank things as if the bank had never measured them, the rest of the table unchanged -- what
-measured cells are worth on the same games and answers.
+measured cells are worth on the same games and answers. With it, ``--refine TOP/CELLS[/RULE]``
+(repeatable) replays the bank-predicted table round by round with refinement
+(planner.evaluation.replay_refined; measuring a bank thing's cell gives the bank's, another
+thing's a draw of what measuring does on average: tables.dev_games.bank_measure) and the guesser's
+own guesses: which refinement rule wins back most of what measured cells are worth.
 
 What it does not measure: which questions a table would have asked (the questions are the
 recorded table's), so it isolates the answer model from question choice. The answers are the
@@ -43,6 +47,9 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--bank-predicted", action="store_true",
                    help="also replay each table with its main-bank keywords' natural cells predicted out of fold")
     p.add_argument("--folds", type=int, default=5, help="--bank-predicted: folds by keyword")
+    p.add_argument("--refine", action="append", metavar="TOP/CELLS[/RULE]",
+                   help="--bank-predicted: replay with refinement at this setting (repeatable; RULE leaders or "
+                        "contradiction; the table alone is always replayed first)")
     p.add_argument("--json", help="also write the results here")
     return p
 
@@ -51,11 +58,19 @@ def main(args) -> list:
     import numpy as np
     import pandas as pd
 
-    from planner.evaluation import by_prior_band, cell_calibration, recorded_cells, replay_games
+    from planner.evaluation import by_prior_band, cell_calibration, recorded_cells, replay_games, replay_refined
+    from planner.refine import Refiner, parse_setting
     from planner.table import load_table
     from planner.types import table_types
     from planner.walk import Walker
 
+    if args.refine and not args.bank_predicted:
+        raise SystemExit("--refine replays refinement on the bank-predicted table: add --bank-predicted")
+    for setting in args.refine or []:
+        try:
+            parse_setting(setting)
+        except ValueError as e:
+            raise SystemExit(f"--refine: {e}") from e
     games = pd.concat([pd.read_csv(f) for f in args.games], ignore_index=True)
     if args.keywords:
         games = games[games["keywords"] == args.keywords]
@@ -92,7 +107,23 @@ def main(args) -> list:
             from tables.dev_games import bank_predicted
 
             t2, types2, held = bank_predicted(table, types, folds=args.folds)
-            report(f"{tdir} (bank predicted: {len(held)} keywords, {args.folds} folds)", t2, types2)
+            label = f"{tdir} (bank predicted: {len(held)} keywords, {args.folds} folds)"
+            report(label, t2, types2)
+            if args.refine:
+                from tables.dev_games import bank_measure
+
+                nat = (table.questions["kind"] == "natural").to_numpy()
+                measure = bank_measure(table, t2, held)
+                for setting in ["0/0/leaders", *args.refine]:
+                    top, cells, rule = parse_setting(setting)
+                    walker = Walker(t2, None, types=types2)
+                    refiner = Refiner(measure, nat, np.zeros(t2.K, bool), top=top, budget=cells, rule=rule,
+                                      P=t2.P) if top and cells else None
+                    df = replay_refined(walker, games, refiner)
+                    out.append({"table": label, "refine": setting, "games": int(len(df)),
+                                "solved": int(df["solved"].sum()), "median_rank": float(df["rank"].median()),
+                                "refined_cells": round(float(df["refined_cells"].mean()), 1)})
+                    print(json.dumps(out[-1]), flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=1))
     return out

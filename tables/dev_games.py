@@ -155,6 +155,42 @@ def bank_predicted(table, types=None, folds: int = 5, bank_root=None, embeddings
     return t2, types2, held
 
 
+def bank_measure(built, predicted, held, bins: int = 20, seed: int = 0):
+    """The measuring callable for replaying refinement on a :func:`bank_predicted` table.
+
+    built / predicted: the table as built and its bank-predicted copy (same rows and columns);
+    held: the bank keywords predicted there. Measuring a ``held`` keyword's natural cell gives its
+    cell in ``built`` (the bank's measurement). Any other keyword's gives a draw, fixed by
+    (seed, keyword, question), from the measured cells of held keywords whose predicted cell falls
+    in the same of ``bins`` quantile bins of the predicted cells: what measuring a thing the bank
+    never scored does to its predicted cell on average, independent of the answers (a real
+    measurement of a rival similar to the keyword would fit the answers better than such a draw).
+    Returns measure(keywords (n,) int, cols (n,) int) -> (n,) P."""
+    row = {n: i for i, n in enumerate(built.names)}
+    hr = np.array([row[k] for k in held], dtype=np.int64)
+    nc = np.flatnonzero((built.questions["kind"] == "natural").to_numpy())
+    pp = np.asarray(predicted.P[np.ix_(hr, nc)], dtype=np.float64).ravel()
+    mm = np.asarray(built.P[np.ix_(hr, nc)], dtype=np.float64).ravel()
+    edges = np.quantile(pp, np.linspace(0, 1, bins + 1))
+    which = np.clip(np.searchsorted(edges, pp, side="right") - 1, 0, bins - 1)
+    pools = [mm[which == b] for b in range(bins)]
+    is_held = np.zeros(built.K, dtype=bool)
+    is_held[hr] = True
+
+    def measure(keywords, cols):
+        out = np.empty(len(keywords), dtype=np.float64)
+        for i, (k, q) in enumerate(zip(np.asarray(keywords).tolist(), np.asarray(cols).tolist())):
+            if is_held[k]:
+                out[i] = built.P[k, q]
+                continue
+            b = int(np.clip(np.searchsorted(edges, float(predicted.P[k, q]), side="right") - 1, 0, bins - 1))
+            pool = pools[b] if len(pools[b]) else mm
+            out[i] = pool[np.random.default_rng([seed, k, q]).integers(len(pool))]
+        return out
+
+    return measure
+
+
 def dev_setup(table, types=None, bank_root=None, embeddings_dir=None, completion: str = "kernel", seed: int = 0) -> DevSetup:
     """See the module docstring. ``table``: a default table (tables/default_table.py) with question ids;
     ``types``: its answerer types; a type with maps (tables/bias_types.py) gets the dev keywords'

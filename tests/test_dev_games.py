@@ -65,3 +65,30 @@ def test_bank_predicted_replaces_every_bank_keyword_out_of_fold(fake_data):  # n
     np.testing.assert_allclose(t2.P[np.ix_([table.names.index(k) for k in f0], nat)], direct, atol=1e-6)
     with pytest.raises(ValueError, match="too few"):
         bank_predicted(table, types, folds=len(held) + 1, bank_root=bank, embeddings_dir=fake_data / "emb")
+
+
+def test_bank_measure_gives_bank_cells_and_binned_draws(fake_data):  # noqa: F811
+    """A held keyword's measured cell is the built table's; another keyword's is a fixed draw from
+    the built cells of held keywords in the same bin of predicted cells."""
+    from tables.default_table import build_default_table
+    from tables.dev_games import bank_measure, bank_predicted
+
+    table, types, _ = build_default_table(400, bank_root=fake_data / "bank", embeddings_dir=fake_data / "emb",
+                                          progress=lambda *a: None)
+    t2, _, held = bank_predicted(table, None, folds=3, bank_root=fake_data / "bank", embeddings_dir=fake_data / "emb")
+    measure = bank_measure(table, t2, held, bins=4)
+    nat = np.flatnonzero((table.questions["kind"] == "natural").to_numpy())
+    h = [table.names.index(k) for k in held[:3]]
+    np.testing.assert_allclose(measure(np.array(h), np.full(3, nat[0])), table.P[h, nat[0]])
+    other = [i for i in range(table.K) if table.names[i] not in set(held)][:50]
+    got = measure(np.array(other), np.full(50, nat[1]))
+    assert np.array_equal(got, measure(np.array(other), np.full(50, nat[1])))          # fixed draws
+    hr = [table.names.index(k) for k in held]
+    pool = set(np.asarray(table.P[np.ix_(hr, nat)], dtype=np.float64).ravel().tolist())
+    assert set(got.tolist()) <= pool
+    # a draw comes from its own bin: low predicted cells draw from the measured cells of low predictions
+    pp = np.asarray(t2.P[np.ix_(hr, nat)], dtype=np.float64).ravel()
+    mm = np.asarray(table.P[np.ix_(hr, nat)], dtype=np.float64).ravel()
+    low = [i for i in other if t2.P[i, nat[1]] <= np.quantile(pp, 0.25)]
+    if low:
+        assert set(measure(np.array(low), np.full(len(low), nat[1])).tolist()) <= set(mm[pp <= np.quantile(pp, 0.25)].tolist())

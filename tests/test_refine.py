@@ -267,3 +267,12 @@ def test_refiner_rules():
         Refiner(lambda k, q: A[k, q], np.ones(2, bool), np.zeros(3, bool), rule="best")
     lead = Refiner(lambda k, q: A[k, q], np.ones(2, bool), np.zeros(3, bool), top=1, budget=2)
     assert lead.plan(np.array([.5, .3, .2]), [0, 1], set(), answers=[True, True]) == [(0, 1), (0, 0)]
+
+
+def test_parse_setting():
+    from planner.refine import parse_setting
+
+    assert parse_setting("64/8/contradiction") == (64, 8, "contradiction") and parse_setting("0/0") == (0, 0, "leaders")
+    for bad in ("8", "a/8", "8/8/best", "8/8/leaders/x", "-1/8"):
+        with pytest.raises(ValueError, match="refinement setting"):
+            parse_setting(bad)

@@ -220,7 +220,8 @@ class Refiner:
     (calibrated, floored); refinable: (Q,) bool; measured: (K,) bool (see :func:`select_cells`);
     top / budget: keywords considered and cells planned per game and turn (:meth:`plan`); rule:
     "leaders" (:func:`select_cells`) or "contradiction" (:func:`select_contradicted`, which needs
-    the table's cells ``P`` (K, Q)). ``cells_`` {(k, q): P} every cell measured so far; ``calls_`` cells the callable was asked for.
+    the table's cells ``P`` (K, Q)). ``cells_`` {(k, q): P} every cell measured so far;
+    ``calls_`` cells the callable was asked for.
     """
 
     def __init__(self, measure, refinable, measured, top: int = 8, budget: int = 8, rule: str = "leaders",

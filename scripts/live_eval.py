@@ -11,7 +11,8 @@ on each table given (its TABLE/tree.npz when it fits, else fitted now), on the S
 memo of the answerer's replies across tables). ``--refine on`` plays as the agent does: each
 round a game measures the asked questions for its leading keywords with the bank's prompt
 (planner/refine.py, tables/refine_llm.py; ``both`` plays every table with and without it).
-Writes OUT/games.csv (with transcripts), OUT/summary.json and the markdown page.
+Writes OUT/games.csv (with transcripts), OUT/summary.json and the markdown page (OUT/results_live.md
+unless --page names another, e.g. docs/results_live.md).
 """
 from __future__ import annotations
 
@@ -45,7 +46,9 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=str(ROOT / "out" / "live"))
-    p.add_argument("--page", default=str(ROOT / "docs" / "results_live.md"))
+    p.add_argument("--page", default=None,
+                   help="markdown page to write (default OUT/results_live.md; the committed page "
+                        "docs/results_live.md is written only when named: docs/default_table.md has its command)")
     p.add_argument("--transcripts", type=int, default=3, help="games per group shown on the page")
     p.add_argument("--memo", default=None,
                    help="file of the answerer's replies, read back and appended (default OUT/answers.csv): a rerun, or "
@@ -157,7 +160,7 @@ def main(args) -> dict:
                "llm_answers": answerer.counts["llm"], "memo_answers": answerer.counts["memo"], "memo": str(memo_path),
                "seconds": round(time.perf_counter() - t0, 1)}
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
-    write_page(Path(args.page), games, rows, args)
+    write_page(Path(args.page) if args.page else out / "results_live.md", games, rows, args)
     return summary
 
 

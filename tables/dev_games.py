@@ -63,14 +63,15 @@ def _banks(bank_root=None):
     return root, main, chat, bs.calibration(main.source, root=root), bs.calibration(chat.source, root=root)
 
 
-def predicted_cells(table, held, train, bank_root=None, embeddings_dir=None, completion: str = "kernel",
-                    seed: int = 0) -> tuple[np.ndarray, int]:
-    """(cells, n): (len(held), natural questions) the completion model's cells for the ``held`` keywords,
-    fitted on the bank's ``train`` keywords (main and second-style answers averaged, as the table's
-    completion is), clipped to the table's per-question floor and put on the table's completion scale
-    when it has one: the cells ``held`` would have if the bank had never scored them. Features: the
-    table's stored completion embeddings unless ``embeddings_dir`` is given. n: training keywords used
-    (those of ``train`` with a feature and every natural question answered)."""
+def predicted_cells(table, splits, bank_root=None, embeddings_dir=None, completion: str = "kernel",
+                    seed: int = 0) -> list[tuple[np.ndarray, int]]:
+    """For each (held, train) of ``splits``, (cells, n): (len(held), natural questions) the completion
+    model's cells for the ``held`` keywords, fitted on the bank's ``train`` keywords (main and
+    second-style answers averaged, as the table's completion is), clipped to the table's per-question
+    floor and put on the table's completion scale when it has one: the cells ``held`` would have if
+    the bank had never scored them. Features: the table's stored completion embeddings unless
+    ``embeddings_dir`` is given. n: training keywords used (those of ``train`` with a feature and every
+    natural question answered). The banks and the features are read once for all splits."""
     from tables.completion import MODELS
     from tables.default_table import bank_training, from_repo_path, scaled
     from tables.embeddings import PRIOR_SOURCE, ROOT as EMB_ROOT, load_embeddings
@@ -85,14 +86,17 @@ def predicted_cells(table, held, train, bank_root=None, embeddings_dir=None, com
         embeddings_dir = from_repo_path(stored)
     enames, Z = load_embeddings(embeddings_dir or EMB_ROOT / PRIOR_SOURCE)
     zr = {k: i for i, k in enumerate(enames)}
-    missing = [k for k in held if k not in zr]
-    if missing:
-        raise ValueError(f"no completion feature for {len(missing)} held keyword(s), e.g. {missing[:3]}")
-    X, Y = bank_training([k for k in train if k in zr], nat_ids, [(main, cm), (chat, cc)], Z, zr)
-    model = MODELS[completion](seed=seed).fit(X, Y)
-    pred = np.clip(model.predict_proba(Z[[zr[k] for k in held]]), floor, 1 - floor)
     scale = report.get("completion_scale")
-    return (scaled(pred, scale, floor) if scale is not None else pred), int(len(X))
+    out = []
+    for held, train in splits:
+        missing = [k for k in held if k not in zr]
+        if missing:
+            raise ValueError(f"no completion feature for {len(missing)} held keyword(s), e.g. {missing[:3]}")
+        X, Y = bank_training([k for k in train if k in zr], nat_ids, [(main, cm), (chat, cc)], Z, zr)
+        model = MODELS[completion](seed=seed).fit(X, Y)
+        pred = np.clip(model.predict_proba(Z[[zr[k] for k in held]]), floor, 1 - floor)
+        out.append(((scaled(pred, scale, floor) if scale is not None else pred), int(len(X))))
+    return out
 
 
 def with_cells(table, types, held, pred):
@@ -145,13 +149,12 @@ def bank_predicted(table, types=None, folds: int = 5, bank_root=None, embeddings
     if len(kws) < folds:
         raise ValueError(f"only {len(kws)} main-bank keyword(s) in the table: too few for {folds} folds")
     part = np.random.default_rng(seed).permutation(len(kws)) % folds
-    held, preds = [], []
-    for f in range(folds):
-        test = [k for k, p in zip(kws, part) if p == f]
-        train = [k for k, p in zip(kws, part) if p != f] + [k for k in main.keywords if k not in inside]
-        preds.append(predicted_cells(table, test, train, bank_root, embeddings_dir, completion, seed)[0])
-        held += test
-    t2, types2 = with_cells(table, types, held, np.vstack(preds))
+    outside = [k for k in main.keywords if k not in inside]
+    splits = [([k for k, p in zip(kws, part) if p == f], [k for k, p in zip(kws, part) if p != f] + outside)
+              for f in range(folds)]
+    preds = predicted_cells(table, splits, bank_root, embeddings_dir, completion, seed)
+    held = [k for test, _ in splits for k in test]
+    t2, types2 = with_cells(table, types, held, np.vstack([p for p, _ in preds]))
     return t2, types2, held
 
 
@@ -210,7 +213,7 @@ def dev_setup(table, types=None, bank_root=None, embeddings_dir=None, completion
     held = set(test)
     train = [k for k in main.keywords if k not in held]
     floor = table_floor(table, nat_ids)
-    pred, n_train = predicted_cells(table, test, train, root, embeddings_dir, completion, seed)
+    [(pred, n_train)] = predicted_cells(table, [(test, train)], root, embeddings_dir, completion, seed)
     t2, types = with_cells(table, types, test, pred)
     P = t2.P
     margin = chat.grid(test, nat_ids)                      # (n, nQ) the second style's margins

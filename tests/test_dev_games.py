@@ -60,7 +60,7 @@ def test_bank_predicted_replaces_every_bank_keyword_out_of_fold(fake_data):  # n
     part = np.random.default_rng(0).permutation(len(held)) % 3
     kws = [k for k in main.keywords if k in set(table.names)]
     f0 = [k for k, p in zip(kws, part) if p == 0]
-    direct, n = predicted_cells(table, f0, [k for k, p in zip(kws, part) if p != 0], bank, fake_data / "emb")
+    [(direct, n)] = predicted_cells(table, [(f0, [k for k, p in zip(kws, part) if p != 0])], bank, fake_data / "emb")
     assert n == len(kws) - len(f0)
     np.testing.assert_allclose(t2.P[np.ix_([table.names.index(k) for k in f0], nat)], direct, atol=1e-6)
     with pytest.raises(ValueError, match="too few"):

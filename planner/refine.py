@@ -6,7 +6,9 @@ Predicted cells are much weaker: against a prompt the bank never used they rank 
 LLM anyway, so it can *measure* the cells that matter most: questions already asked, for keywords
 whose cells are predicted -- either the leaders' (``select_cells``, the agent's default) or the
 cells whose predicted value the answers contradict most, weighted by belief
-(``select_contradicted``; docs/default_table.md section 14 has what each wins and loses). Each measured cell replaces the table's in
+(``select_contradicted``), or every asked cell of the most contradicted keywords
+(``select_suspects``); docs/default_table.md sections 14-15 have what each wins and loses. Each
+measured cell replaces the table's in
 that game's likelihood; nothing else changes (the questions still to ask keep the table's cells,
 so choosing a question needs no change either).
 
@@ -14,6 +16,7 @@ Pure numpy, no LLM: the measuring callable is given (tables/refine_llm.py has th
 
     plan   = select_cells(wk, asked, refinable, measured, have, top=8, budget=8)
     plan   = select_contradicted(wk, asked, answers, P, refinable, measured, have, top=64, budget=8)
+    plan   = select_suspects(wk, asked, answers, P, refinable, measured, have, top=64, budget=8)
     factor = correction(pairs, L, questions=questions, answers=answers, eps=eps,
                         **correction_args(types, table))                                # (H,)
 """
@@ -56,36 +59,29 @@ def select_cells(wk: np.ndarray, asked, refinable: np.ndarray, measured: np.ndar
     return out
 
 
-def select_contradicted(wk: np.ndarray, asked, answers, P: np.ndarray, refinable: np.ndarray, measured: np.ndarray,
-                        have, top: int = 64, budget: int = 8) -> list[tuple[int, int]]:
-    """The asked cells whose predicted value the answers contradict most, weighted by belief.
+def contradiction_scores(wk: np.ndarray, asked, answers, P: np.ndarray, refinable: np.ndarray, measured: np.ndarray,
+                         have, top: int = 64) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(ks (m,), qs (n,), score (m, n)): how much each asked cell's predicted value is contradicted.
 
-    wk: (K,) keyword belief; asked / answers: the history (column or None; True / False / None);
-    P: (K, Q) the table's cells; refinable: (Q,) bool; measured: (K,) bool (never chosen); have:
-    cells already measured in this game (never chosen). Candidates: the ``top`` most probable
-    keywords not ``measured`` x the answered refinable columns. A cell's score is
-    ``wk[k] * (1 - l) / l``, l = the likelihood of the recorded answer under P[k, q] (P for a yes,
-    1 - P for a no; at least 1e-3): the belief keyword k would gain if a measurement showed the
-    answer to be its own. Returns up to ``budget`` cells [(k, q), ...] with a positive score,
-    highest first (ties: the more probable keyword, then the earlier question).
+    ks: the ``top`` most probable keywords not ``measured`` (ties to the lower index); qs: the
+    answered refinable columns (first answer of a column); score[i, j] = ``wk[k] * (1 - l) / l``,
+    l = the likelihood of the recorded answer under P[k, q] (P for a yes, 1 - P for a no; at least
+    1e-3): the belief keyword k would gain if a measurement showed the answer to be its own; 0 for
+    a cell in ``have``. Empty arrays when nothing was answered.
 
-    Why not the leaders' cells (:func:`select_cells`): a thing the table only predicts loses
-    its games to the predicted cells its answers contradict; those cells are where measuring
-    changes a belief, and the true keyword is seldom among the few leaders when it needs them
-    (docs/default_table.md section 14).
-
-    >>> P = np.array([[.9, .2], [.1, .5], [.5, .9]])
-    >>> select_contradicted(np.array([.5, .3, .2]), [0, 1], [True, True], P, np.ones(2, bool),
-    ...                     np.zeros(3, bool), set(), top=3, budget=3)
-    [(1, 0), (0, 1), (1, 1)]
+    >>> P = np.array([[.9, .2], [.1, .5]])
+    >>> ks, qs, sc = contradiction_scores(np.array([.6, .4]), [0, 1], [True, True], P, np.ones(2, bool),
+    ...                                   np.zeros(2, bool), {(0, 1)})
+    >>> ks.tolist(), qs.tolist(), sc.round(3).tolist()
+    ([0, 1], [0, 1], [[0.067, 0.0], [3.6, 0.4]])
     """
     wk = np.asarray(wk, dtype=np.float64)
     ans: dict = {}
     for q, a in zip(asked, answers):
         if q is not None and a is not None and refinable[q] and int(q) not in ans:
             ans[int(q)] = bool(a)
-    if budget <= 0 or top <= 0 or not ans:
-        return []
+    if top <= 0 or not ans:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, 0))
     cand = np.flatnonzero(~np.asarray(measured, dtype=bool) & (wk > 0))
     ks = cand[np.argsort(-wk[cand], kind="stable")][:top]
     qs = np.fromiter(ans, dtype=np.int64, count=len(ans))
@@ -94,10 +90,41 @@ def select_contradicted(wk: np.ndarray, asked, answers, P: np.ndarray, refinable
     lik = np.maximum(np.where(yes[None, :], p, 1.0 - p), 1e-3)
     score = wk[ks][:, None] * (1.0 - lik) / lik
     if have:
-        for i, k in enumerate(ks.tolist()):
-            for j, q in enumerate(qs.tolist()):
-                if (k, q) in have:
-                    score[i, j] = 0.0
+        row = {k: i for i, k in enumerate(ks.tolist())}
+        col = {q: j for j, q in enumerate(qs.tolist())}
+        for k, q in have:
+            if k in row and q in col:
+                score[row[k], col[q]] = 0.0
+    return ks, qs, score
+
+
+def select_contradicted(wk: np.ndarray, asked, answers, P: np.ndarray, refinable: np.ndarray, measured: np.ndarray,
+                        have, top: int = 64, budget: int = 8) -> list[tuple[int, int]]:
+    """The asked cells whose predicted value the answers contradict most, weighted by belief.
+
+    wk: (K,) keyword belief; asked / answers: the history (column or None; True / False / None);
+    P: (K, Q) the table's cells; refinable: (Q,) bool; measured: (K,) bool (never chosen); have:
+    cells already measured in this game (never chosen). Candidates and scores:
+    :func:`contradiction_scores` (the ``top`` most probable keywords not ``measured`` x the answered
+    refinable columns, ``wk[k] * (1 - l) / l``). Returns up to ``budget`` cells [(k, q), ...] with
+    a positive score, highest first (ties: the more probable keyword, then the earlier question).
+
+    Why not the leaders' cells (:func:`select_cells`): a thing the table only predicts loses
+    its games to the predicted cells its answers contradict; those cells are where measuring
+    changes a belief, and the true keyword is seldom among the few leaders when it needs them
+    (docs/default_table.md section 14). Its cost: a rival's measured cells are chosen for being
+    contradicted, so measuring them can only forgive it; with many rivals measured, one is
+    forgiven by chance and overtakes a true keyword whose cells are measured already
+    (:func:`select_suspects` measures whole keywords instead).
+
+    >>> P = np.array([[.9, .2], [.1, .5], [.5, .9]])
+    >>> select_contradicted(np.array([.5, .3, .2]), [0, 1], [True, True], P, np.ones(2, bool),
+    ...                     np.zeros(3, bool), set(), top=3, budget=3)
+    [(1, 0), (0, 1), (1, 1)]
+    """
+    if budget <= 0:
+        return []
+    ks, qs, score = contradiction_scores(wk, asked, answers, P, refinable, measured, have, top)
     flat = score.ravel()
     order = np.argsort(-flat, kind="stable")[:budget]
     order = order[flat[order] > 0]
@@ -105,7 +132,49 @@ def select_contradicted(wk: np.ndarray, asked, answers, P: np.ndarray, refinable
     return [(int(ks[o // n]), int(qs[o % n])) for o in order]
 
 
-RULES = ("leaders", "contradiction")
+def select_suspects(wk: np.ndarray, asked, answers, P: np.ndarray, refinable: np.ndarray, measured: np.ndarray,
+                    have, top: int = 64, budget: int = 8) -> list[tuple[int, int]]:
+    """Whole keywords, the most contradicted first: every answered asked cell of each.
+
+    Same arguments as :func:`select_contradicted`. A keyword's score is its highest
+    :func:`contradiction_scores` cell (cells in ``have`` score 0); keywords with a positive score,
+    highest first (ties: the more probable keyword), each with all its answered refinable columns
+    not in ``have`` (the agreeing ones too), latest question first; stops at ``budget`` cells.
+
+    Why whole keywords: measuring only a rival's contradicted cells can only forgive it, so the
+    rival that chance forgives most overtakes a true keyword the bank measured already; measuring
+    the cells that agree with the answers too lets a measurement count against the rival as often
+    as for it, while a true keyword the table only predicts still gets the cells that were holding
+    it back (docs/default_table.md section 15).
+
+    >>> P = np.array([[.9, .2], [.1, .5], [.5, .9]])
+    >>> select_suspects(np.array([.5, .3, .2]), [0, 1], [True, True], P, np.ones(2, bool),
+    ...                 np.zeros(3, bool), set(), top=3, budget=3)
+    [(1, 1), (1, 0), (0, 1)]
+    """
+    if budget <= 0:
+        return []
+    ks, qs, score = contradiction_scores(wk, asked, answers, P, refinable, measured, have, top)
+    if not len(ks):
+        return []
+    best = score.max(axis=1)
+    order = [i for i in np.argsort(-best, kind="stable") if best[i] > 0]
+    cols = []
+    for q in reversed([q for q in asked if q is not None]):
+        if int(q) in set(qs.tolist()) and int(q) not in cols:
+            cols.append(int(q))
+    out: list[tuple[int, int]] = []
+    for i in order:
+        k = int(ks[i])
+        for q in cols:
+            if (k, q) not in have:
+                out.append((k, q))
+                if len(out) >= budget:
+                    return out
+    return out
+
+
+RULES = ("leaders", "contradiction", "suspects")
 
 
 def parse_setting(s: str) -> tuple[int, int, str]:
@@ -219,8 +288,8 @@ class Refiner:
     measure: callable (keywords (n,) int, cols (n,) int) -> (n,) P(yes) as the table's cells are
     (calibrated, floored); refinable: (Q,) bool; measured: (K,) bool (see :func:`select_cells`);
     top / budget: keywords considered and cells planned per game and turn (:meth:`plan`); rule:
-    "leaders" (:func:`select_cells`) or "contradiction" (:func:`select_contradicted`, which needs
-    the table's cells ``P`` (K, Q)). ``cells_`` {(k, q): P} every cell measured so far;
+    "leaders" (:func:`select_cells`), "contradiction" (:func:`select_contradicted`) or "suspects"
+    (:func:`select_suspects`); the last two need the table's cells ``P`` (K, Q). ``cells_`` {(k, q): P} every cell measured so far;
     ``calls_`` cells the callable was asked for.
     """
 
@@ -230,8 +299,8 @@ class Refiner:
             raise ValueError(f"top and budget must be >= 0, got {top}, {budget}")
         if rule not in RULES:
             raise ValueError(f"unknown refinement rule {rule!r}; known: {RULES}")
-        if rule == "contradiction" and P is None:
-            raise ValueError("the contradiction rule needs the table's cells P (K, Q)")
+        if rule in ("contradiction", "suspects") and P is None:
+            raise ValueError(f"the {rule} rule needs the table's cells P (K, Q)")
         self.measure = measure
         self.refinable = np.asarray(refinable, dtype=bool)
         self.measured = np.asarray(measured, dtype=bool)
@@ -243,11 +312,11 @@ class Refiner:
         """This turn's cells for one game with the refiner's rule, top and budget
         (:func:`select_cells` or :func:`select_contradicted`, which needs ``answers``); ``have``:
         the cells the game already holds."""
-        if self.rule == "contradiction":
+        if self.rule in ("contradiction", "suspects"):
             if answers is None:
-                raise ValueError("the contradiction rule needs the game's answers")
-            return select_contradicted(wk, asked, answers, self.P, self.refinable, self.measured, have,
-                                       self.top, self.budget)
+                raise ValueError(f"the {self.rule} rule needs the game's answers")
+            select = select_contradicted if self.rule == "contradiction" else select_suspects
+            return select(wk, asked, answers, self.P, self.refinable, self.measured, have, self.top, self.budget)
         return select_cells(wk, asked, self.refinable, self.measured, have, self.top, self.budget)
 
     def fetch(self, cells, deadline: float | None = None) -> int:

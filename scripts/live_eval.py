@@ -29,6 +29,8 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 
 def make_parser() -> argparse.ArgumentParser:
+    from planner.refine import RULES
+
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--table", action="append", help="table dirs to play (default build/default and tables/example)")
     p.add_argument("--model", default=str(ROOT / "models" / "qwen1.5b"))
@@ -39,7 +41,7 @@ def make_parser() -> argparse.ArgumentParser:
                    help="play only the hold-out set (the same sample as a full run with these sizes and seed)")
     p.add_argument("--refine", choices=("off", "on", "both"), default="on",
                    help="measure cells during games as the agent does (on), not (off), or play both")
-    p.add_argument("--refine-rule", choices=("leaders", "contradiction"), default=None,
+    p.add_argument("--refine-rule", choices=RULES, default=None,
                    help="which cells refinement measures (planner/refine.py; agent default)")
     p.add_argument("--refine-top", type=int, default=None, help="leading keywords considered (agent default)")
     p.add_argument("--refine-cells", type=int, default=None, help="cells a game measures a round (agent default)")

@@ -36,8 +36,9 @@ class Config:
         that could overrun a move.
     refine_rule / refine_top / refine_cells / refine_s: refinement (planner/refine.py) each guess
         turn: asked questions measured by the LLM for keywords the table only predicts, among the
-        ``refine_top`` most probable: the leaders' cells (``leaders``) or the cells the answers
-        contradict most (``contradiction``); at most ``refine_cells`` cells and ``refine_s``
+        ``refine_top`` most probable: the leaders' cells (``leaders``), the cells the answers
+        contradict most (``contradiction``) or every asked cell of the most contradicted keywords
+        (``suspects``); at most ``refine_cells`` cells and ``refine_s``
         seconds a turn (0 cells: off; ``Q20_REFINE_CELLS`` and ``Q20_REFINE_RULE`` override).
     """
     root: Path

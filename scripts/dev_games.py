@@ -5,8 +5,8 @@
 
 tables/dev_games.py: those keywords' natural cells become out-of-fold completion predictions, the
 second style's greedy answers answer, and the main source's cells stand in for the LLM's
-measurements during the game (``--refine TOP/CELLS[/RULE]``, RULE ``leaders`` (default) or
-``contradiction``, planner/refine.py; 0/0 = no refinement). Guesser: ``greedy``
+measurements during the game (``--refine TOP/CELLS[/RULE]``, RULE ``leaders`` (default),
+``contradiction`` or ``suspects``, planner/refine.py; 0/0 = no refinement). Guesser: ``greedy``
 (online, the table changed so the tree does not fit). One JSON line per setting.
 """
 from __future__ import annotations

@@ -16,7 +16,9 @@ measured cells are worth on the same games and answers. With it, ``--refine TOP/
 (repeatable) replays the bank-predicted table round by round with refinement
 (planner.evaluation.replay_refined; measuring a bank thing's cell gives the bank's, another
 thing's a draw of what measuring does on average: tables.dev_games.bank_measure) and the guesser's
-own guesses: which refinement rule wins back most of what measured cells are worth.
+own guesses: which refinement rule wins back most of what measured cells are worth. ``--as-built``
+replays the same refinement settings on the table as built too (the bank keywords' cells measured,
+never chosen for measuring): what a rule costs the games of things the bank measured.
 
 What it does not measure: which questions a table would have asked (the questions are the
 recorded table's), so it isolates the answer model from question choice. The answers are the
@@ -48,8 +50,10 @@ def make_parser() -> argparse.ArgumentParser:
                    help="also replay each table with its main-bank keywords' natural cells predicted out of fold")
     p.add_argument("--folds", type=int, default=5, help="--bank-predicted: folds by keyword")
     p.add_argument("--refine", action="append", metavar="TOP/CELLS[/RULE]",
-                   help="--bank-predicted: replay with refinement at this setting (repeatable; RULE leaders or "
-                        "contradiction; the table alone is always replayed first)")
+                   help="--bank-predicted: replay with refinement at this setting (repeatable; RULE leaders, "
+                        "contradiction or suspects; the table alone is always replayed first)")
+    p.add_argument("--as-built", action="store_true",
+                   help="--refine: also replay the settings on the table as built (bank keywords measured)")
     p.add_argument("--json", help="also write the results here")
     return p
 
@@ -66,6 +70,8 @@ def main(args) -> list:
 
     if args.refine and not args.bank_predicted:
         raise SystemExit("--refine replays refinement on the bank-predicted table: add --bank-predicted")
+    if args.as_built and not args.refine:
+        raise SystemExit("--as-built replays --refine settings on the table as built: add --refine")
     for setting in args.refine or []:
         try:
             parse_setting(setting)
@@ -114,16 +120,20 @@ def main(args) -> list:
 
                 nat = (table.questions["kind"] == "natural").to_numpy()
                 measure = bank_measure(table, t2, held)
-                for setting in ["0/0/leaders", *args.refine]:
-                    top, cells, rule = parse_setting(setting)
-                    walker = Walker(t2, None, types=types2)
-                    refiner = Refiner(measure, nat, np.zeros(t2.K, bool), top=top, budget=cells, rule=rule,
-                                      P=t2.P) if top and cells else None
-                    df = replay_refined(walker, games, refiner)
-                    out.append({"table": label, "refine": setting, "games": int(len(df)),
-                                "solved": int(df["solved"].sum()), "median_rank": float(df["rank"].median()),
-                                "refined_cells": round(float(df["refined_cells"].mean()), 1)})
-                    print(json.dumps(out[-1]), flush=True)
+                runs = [(label, t2, types2, np.zeros(t2.K, bool))]
+                if args.as_built:
+                    runs.append((f"{tdir} (as built: {len(held)} bank keywords measured)", table, types,
+                                 np.isin(table.names, held)))
+                for lab, tab, ty, measured in runs:
+                    for setting in ["0/0/leaders", *args.refine]:
+                        top, cells, rule = parse_setting(setting)
+                        refiner = Refiner(measure, nat, measured, top=top, budget=cells, rule=rule,
+                                          P=tab.P) if top and cells else None
+                        df = replay_refined(Walker(tab, None, types=ty), games, refiner)
+                        out.append({"table": lab, "refine": setting, "games": int(len(df)),
+                                    "solved": int(df["solved"].sum()), "median_rank": float(df["rank"].median()),
+                                    "refined_cells": round(float(df["refined_cells"].mean()), 1)})
+                        print(json.dumps(out[-1]), flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=1))
     return out

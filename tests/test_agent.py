@@ -111,6 +111,7 @@ def test_from_env_defaults_beside_main(tmp_path):
     assert cfg.table is None and cfg.model == Path("/x") and not cfg.table_answers
     assert from_env(tmp_path, environ={"Q20_REFINE_RULE": "leaders", "Q20_REFINE_CELLS": "3"}).refine_rule == "leaders"
     assert from_env(tmp_path, environ={"Q20_REFINE_RULE": " contradiction "}).refine_rule == "contradiction"
+    assert from_env(tmp_path, environ={"Q20_REFINE_RULE": "suspects"}).refine_rule == "suspects"
 
 
 # --- LLM paths with a stub scorer ---------------------------------------------------------------
@@ -314,6 +315,15 @@ def test_guess_turn_measures_the_leaders_cells(tmp_path):
     want = select_contradicted(before, [q0], [True], t.P, np.ones(12, bool), np.isin(names, names[:5]), set(),
                                top=20, budget=4)
     assert len(want) == 4 and sorted(me3.guesser().refiner.cells_) == sorted(want)
+    # the suspects rule: select_suspects' cells (one question asked: one cell a suspect)
+    from planner.refine import select_suspects
+
+    me4, llm4 = _with_llm(cfg.with_(refine_rule="suspects", refine_top=20), tmp_path, RefineStub())
+    llm4.get(wait_s=10)
+    me4(obs)
+    want = select_suspects(before, [q0], [True], t.P, np.ones(12, bool), np.isin(names, names[:5]), set(),
+                           top=20, budget=4)
+    assert len(want) == 4 and sorted(me4.guesser().refiner.cells_) == sorted(want)
     # refinement off: nothing measured
     me2, llm2 = _with_llm(cfg.with_(refine_cells=0), tmp_path, RefineStub())
     llm2.get(wait_s=10)

@@ -6,7 +6,8 @@ import pytest
 from planner.belief import normalize
 from planner.evaluation import TableAnswerer, play_games
 from planner.policy import make_policy
-from planner.refine import Refiner, correction, replaced_columns, select_cells, select_contradicted
+from planner.refine import (Refiner, contradiction_scores, correction, replaced_columns, select_cells,
+                            select_contradicted, select_suspects)
 from planner.synthetic import make_synthetic
 from planner.table import make_table
 from planner.tree import QuestionTree
@@ -255,6 +256,85 @@ def test_select_contradicted_hand_case_and_naive_loop():
         assert got == naive_contradicted(wk, asked, answers, P, refinable, measured, have, top, budget), trial
 
 
+def naive_suspects(wk, asked, answers, P, refinable, measured, have, top, budget):
+    ans = {}
+    for q, a in zip(asked, answers):
+        if q is not None and a is not None and refinable[q] and q not in ans:
+            ans[q] = a
+    keys = sorted([k for k in range(len(wk)) if not measured[k] and wk[k] > 0], key=lambda k: -wk[k])[:top]
+    best = []
+    for i, k in enumerate(keys):
+        s = max([0.0] + [wk[k] * (1 - lik) / lik for q in ans if (k, q) not in have
+                         for lik in [max(P[k, q] if ans[q] else 1 - P[k, q], 1e-3)]])
+        if s > 0:
+            best.append((-s, i, k))
+    cols = []
+    for q in reversed(asked):
+        if q in ans and q not in cols:
+            cols.append(q)
+    out = [(k, q) for *_, k in sorted(best) for q in cols if (k, q) not in have]
+    return out[:budget]
+
+
+def test_select_suspects_hand_case_and_naive_loop():
+    P = np.array([[.9, .2], [.1, .5], [.5, .9]])
+    none = np.zeros(3, bool)
+    # best cell a keyword: 1 -> 2.7 (q0), 0 -> 2.0 (q1), 2 -> .2 (q0); each keyword's answered
+    # columns latest first (1, 0), the agreeing cells too
+    assert select_suspects(np.array([.5, .3, .2]), [0, 1], [True, True], P, np.ones(2, bool), none, set(),
+                           top=3, budget=5) == [(1, 1), (1, 0), (0, 1), (0, 0), (2, 1)]
+    # a measured cell scores nothing and is not planned again: keyword 1's best is then (1, 1) .3
+    assert select_suspects(np.array([.5, .3, .2]), [0, 1], [True, True], P, np.ones(2, bool), none, {(1, 0)},
+                           top=3, budget=3) == [(0, 1), (0, 0), (1, 1)]
+    # a keyword whose every answered cell agrees perfectly is no suspect
+    assert select_suspects(np.array([.5, .5]), [0], [True], np.array([[1.], [.5]]), np.ones(1, bool),
+                           np.zeros(2, bool), set(), top=2, budget=4) == [(1, 0)]
+    assert select_suspects(np.array([.5, .3, .2]), [0, None, 1], [None, True, True], P,
+                           np.array([True, False]), none, set()) == []
+    rng = np.random.default_rng(1)
+    for trial in range(30):
+        K, Q = 40, 12
+        wk = rng.dirichlet(np.ones(K) * 0.3)
+        wk[rng.random(K) < 0.2] = 0
+        P = rng.choice([0.0, 0.02, 0.3, 0.5, 0.8, 1.0], size=(K, Q))
+        asked = [int(q) for q in rng.choice(Q, size=8)] + [None]
+        answers = [bool(a) if rng.random() > 0.1 else None for a in rng.random(9) < 0.5]
+        refinable, measured = rng.random(Q) < 0.8, rng.random(K) < 0.2
+        have = {(int(k), int(q)) for k, q in zip(rng.integers(K, size=10), rng.integers(Q, size=10))}
+        top, budget = int(rng.integers(1, 30)), int(rng.integers(1, 20))
+        got = select_suspects(wk, asked, answers, P, refinable, measured, have, top, budget)
+        assert got == naive_suspects(wk, asked, answers, P, refinable, measured, have, top, budget), trial
+        ks, qs, sc = contradiction_scores(wk, asked, answers, P, refinable, measured, have, top)
+        assert sc.shape == (len(ks), len(qs)) and all(sc[i, j] == 0 for i, k in enumerate(ks) for j, q in
+                                                       enumerate(qs) if (k, q) in have)
+
+
+def test_suspects_keep_the_measured_keywords_contradiction_loses():
+    """A noisy answerer (says what the measured cell says, 0.8 / 0.2), 60 measured keywords and
+    340 predicted ones whose cells are surer than the truth (0.93 / 0.07, 75% right). Measuring
+    rivals' contradicted cells forgives them (the measured keywords' games drop from 0.92 to 0.45
+    when written); measuring whole suspects keeps them (0.87) and still wins predicted keywords
+    over the table alone (0.34 against 0.25), the contradicted cells winning more there (0.40)."""
+    rng = np.random.default_rng(1)
+    K, Q, B = 400, 60, 60
+    bits = rng.random((K, Q)) < 0.5
+    meas = np.where(bits, 0.8, 0.2).astype(np.float32)
+    guess = np.where(rng.random((K, Q)) < 0.75, bits, ~bits)
+    P = np.where(np.arange(K)[:, None] < B, meas, np.where(guess, 0.93, 0.07)).astype(np.float32)
+    t = make_table([f"thing{i}" for i in range(K)], P, prior=np.ones(K) / K)
+    tree = QuestionTree(min_mass=1e-3).fit(t)
+    ans = TableAnswerer(meas, "noisy")
+    solved = {}
+    for name, kws in (("measured", [f"thing{i}" for i in range(B)]), ("predicted", [f"thing{i}" for i in range(B, K, 2)])):
+        for rule in ("none", "contradiction", "suspects"):
+            r = None if rule == "none" else Refiner(lambda k, q: meas[k, q], np.ones(Q, bool), np.arange(K) < B,
+                                                    top=64, budget=8, rule=rule, P=t.P)
+            solved[name, rule] = play_games(t, "q20", ans, kws, tree=tree, seed=1, refiner=r)["solved"].mean()
+    assert solved["measured", "suspects"] >= solved["measured", "contradiction"] + 0.25, solved
+    assert solved["measured", "suspects"] >= solved["measured", "none"] - 0.1, solved
+    assert solved["predicted", "suspects"] >= solved["predicted", "none"] + 0.05, solved
+
+
 def test_refiner_rules():
     A = np.array([[.9, .2], [.1, .5], [.5, .9]])
     r = Refiner(lambda k, q: A[k, q], np.ones(2, bool), np.zeros(3, bool), top=3, budget=2, rule="contradiction", P=A)
@@ -265,6 +345,10 @@ def test_refiner_rules():
         Refiner(lambda k, q: A[k, q], np.ones(2, bool), np.zeros(3, bool), rule="contradiction")
     with pytest.raises(ValueError, match="unknown refinement rule"):
         Refiner(lambda k, q: A[k, q], np.ones(2, bool), np.zeros(3, bool), rule="best")
+    sus = Refiner(lambda k, q: A[k, q], np.ones(2, bool), np.zeros(3, bool), top=3, budget=3, rule="suspects", P=A)
+    assert sus.plan(np.array([.5, .3, .2]), [0, 1], set(), answers=[True, True]) == [(1, 1), (1, 0), (0, 1)]
+    with pytest.raises(ValueError, match="needs the table's cells"):
+        Refiner(lambda k, q: A[k, q], np.ones(2, bool), np.zeros(3, bool), rule="suspects")
     lead = Refiner(lambda k, q: A[k, q], np.ones(2, bool), np.zeros(3, bool), top=1, budget=2)
     assert lead.plan(np.array([.5, .3, .2]), [0, 1], set(), answers=[True, True]) == [(0, 1), (0, 0)]
 
@@ -273,6 +357,7 @@ def test_parse_setting():
     from planner.refine import parse_setting
 
     assert parse_setting("64/8/contradiction") == (64, 8, "contradiction") and parse_setting("0/0") == (0, 0, "leaders")
+    assert parse_setting("64/8/suspects") == (64, 8, "suspects")
     for bad in ("8", "a/8", "8/8/best", "8/8/leaders/x", "-1/8"):
         with pytest.raises(ValueError, match="refinement setting"):
             parse_setting(bad)

@@ -208,6 +208,19 @@ def test_walker_with_cells_goes_online_and_agrees_with_the_correction():
     np.testing.assert_allclose(w.belief(qs, ans, [], {}), w.belief(qs, ans, []))
 
 
+def random_selection_case(rng, K=40, Q=12):
+    """Arguments of select_contradicted / select_suspects: (wk, asked, answers, P, refinable,
+    measured, have, top, budget), with zero beliefs, repeated and unanswered questions, a None."""
+    wk = rng.dirichlet(np.ones(K) * 0.3)
+    wk[rng.random(K) < 0.2] = 0
+    P = rng.choice([0.0, 0.02, 0.3, 0.5, 0.8, 1.0], size=(K, Q))
+    asked = [int(q) for q in rng.choice(Q, size=8)] + [None]
+    answers = [bool(a) if rng.random() > 0.1 else None for a in rng.random(9) < 0.5]
+    refinable, measured = rng.random(Q) < 0.8, rng.random(K) < 0.2
+    have = {(int(k), int(q)) for k, q in zip(rng.integers(K, size=10), rng.integers(Q, size=10))}
+    return wk, asked, answers, P, refinable, measured, have, int(rng.integers(1, 30)), int(rng.integers(1, 20))
+
+
 def naive_contradicted(wk, asked, answers, P, refinable, measured, have, top, budget):
     ans = {}
     for q, a in zip(asked, answers):
@@ -243,17 +256,8 @@ def test_select_contradicted_hand_case_and_naive_loop():
     assert select_contradicted(np.array([.5, .3, .2]), [0], [True], P, np.ones(2, bool), none, set(), budget=0) == []
     rng = np.random.default_rng(0)
     for trial in range(30):
-        K, Q = 40, 12
-        wk = rng.dirichlet(np.ones(K) * 0.3)
-        wk[rng.random(K) < 0.2] = 0
-        P = rng.choice([0.0, 0.02, 0.3, 0.5, 0.8, 1.0], size=(K, Q))
-        asked = [int(q) for q in rng.choice(Q, size=8)] + [None]
-        answers = [bool(a) if rng.random() > 0.1 else None for a in rng.random(9) < 0.5]
-        refinable, measured = rng.random(Q) < 0.8, rng.random(K) < 0.2
-        have = {(int(k), int(q)) for k, q in zip(rng.integers(K, size=10), rng.integers(Q, size=10))}
-        top, budget = int(rng.integers(1, 30)), int(rng.integers(1, 20))
-        got = select_contradicted(wk, asked, answers, P, refinable, measured, have, top, budget)
-        assert got == naive_contradicted(wk, asked, answers, P, refinable, measured, have, top, budget), trial
+        case = random_selection_case(rng)
+        assert select_contradicted(*case) == naive_contradicted(*case), trial
 
 
 def naive_suspects(wk, asked, answers, P, refinable, measured, have, top, budget):
@@ -293,17 +297,9 @@ def test_select_suspects_hand_case_and_naive_loop():
                            np.array([True, False]), none, set()) == []
     rng = np.random.default_rng(1)
     for trial in range(30):
-        K, Q = 40, 12
-        wk = rng.dirichlet(np.ones(K) * 0.3)
-        wk[rng.random(K) < 0.2] = 0
-        P = rng.choice([0.0, 0.02, 0.3, 0.5, 0.8, 1.0], size=(K, Q))
-        asked = [int(q) for q in rng.choice(Q, size=8)] + [None]
-        answers = [bool(a) if rng.random() > 0.1 else None for a in rng.random(9) < 0.5]
-        refinable, measured = rng.random(Q) < 0.8, rng.random(K) < 0.2
-        have = {(int(k), int(q)) for k, q in zip(rng.integers(K, size=10), rng.integers(Q, size=10))}
-        top, budget = int(rng.integers(1, 30)), int(rng.integers(1, 20))
-        got = select_suspects(wk, asked, answers, P, refinable, measured, have, top, budget)
-        assert got == naive_suspects(wk, asked, answers, P, refinable, measured, have, top, budget), trial
+        case = random_selection_case(rng)
+        assert select_suspects(*case) == naive_suspects(*case), trial
+        wk, asked, answers, P, refinable, measured, have, top, _ = case
         ks, qs, sc = contradiction_scores(wk, asked, answers, P, refinable, measured, have, top)
         assert sc.shape == (len(ks), len(qs)) and all(sc[i, j] == 0 for i, k in enumerate(ks) for j, q in
                                                        enumerate(qs) if (k, q) in have)

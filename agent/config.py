@@ -38,7 +38,8 @@ class Config:
         turn: asked questions measured by the LLM for keywords the table only predicts, among the
         ``refine_top`` most probable: the leaders' cells (``leaders``), the cells the answers
         contradict most (``contradiction``) or every asked cell of the most contradicted keywords
-        (``suspects``); at most ``refine_cells`` cells and ``refine_s``
+        (``suspects``; ``refine_top`` None: the rule's own, 8 for the leaders, 64 for the
+        others); at most ``refine_cells`` cells and ``refine_s``
         seconds a turn (0 cells: off; ``Q20_REFINE_CELLS`` and ``Q20_REFINE_RULE`` override).
     """
     root: Path
@@ -55,9 +56,16 @@ class Config:
     llm_call_s: float = 20.0
     llm_min_overage_s: float = 30.0
     refine_rule: str = "leaders"
-    refine_top: int = 8
+    refine_top: int | None = None
     refine_cells: int = 8
     refine_s: float = 3.0
+
+    def refine_keywords(self) -> int:
+        """``refine_top``, or where it is None the rule's own (planner.refine.RULE_TOP: the
+        setting each rule was played with live)."""
+        from planner.refine import RULE_TOP
+
+        return int(self.refine_top) if self.refine_top is not None else RULE_TOP.get(self.refine_rule, 8)
 
     def with_(self, **changes) -> "Config":
         return replace(self, **changes)

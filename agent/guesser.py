@@ -115,7 +115,7 @@ class Guesser:
                 return None
             refinable, measured = refine_masks(table, spec)
             self.refiner = Refiner(CellMeasure(scorer, spec, table), refinable, measured,
-                                   top=c.refine_top, budget=c.refine_cells, rule=c.refine_rule, P=table.P)
+                                   top=c.refine_keywords(), budget=c.refine_cells, rule=c.refine_rule, P=table.P)
             log.info("refining with %s: %d refinable questions, %d measured keywords", spec.prompt,
                      int(refinable.sum()), int(measured.sum()))
         except Exception as e:  # noqa: BLE001 - the game goes on with the table alone

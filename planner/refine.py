@@ -175,6 +175,7 @@ def select_suspects(wk: np.ndarray, asked, answers, P: np.ndarray, refinable: np
 
 
 RULES = ("leaders", "contradiction", "suspects")
+RULE_TOP = {"leaders": 8, "contradiction": 64, "suspects": 64}   # keywords a rule considers, as played live
 
 
 def parse_setting(s: str) -> tuple[int, int, str]:

@@ -43,7 +43,7 @@ def make_parser() -> argparse.ArgumentParser:
                    help="measure cells during games as the agent does (on), not (off), or play both")
     p.add_argument("--refine-rule", choices=RULES, default=None,
                    help="which cells refinement measures (planner/refine.py; agent default)")
-    p.add_argument("--refine-top", type=int, default=None, help="leading keywords considered (agent default)")
+    p.add_argument("--refine-top", type=int, default=None, help="keywords considered (default: the rule's own, planner.refine.RULE_TOP)")
     p.add_argument("--refine-cells", type=int, default=None, help="cells a game measures a round (agent default)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
@@ -130,9 +130,9 @@ def main(args) -> dict:
     answerer = memo_answerer(llm_only_answerer(args.model, prompt=args.prompt, num_threads=args.threads),
                              memo_path, Path(args.model).name, args.prompt)
     d = Config(root=ROOT)
-    top = d.refine_top if args.refine_top is None else args.refine_top
-    cells = d.refine_cells if args.refine_cells is None else args.refine_cells
     rule = d.refine_rule if args.refine_rule is None else args.refine_rule
+    top = d.with_(refine_rule=rule).refine_keywords() if args.refine_top is None else args.refine_top
+    cells = d.refine_cells if args.refine_cells is None else args.refine_cells
     modes = {"off": [False], "on": [True], "both": [False, True]}[args.refine]
     frames, rows, scorers = [], [], {}
     t0 = time.perf_counter()

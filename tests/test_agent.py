@@ -112,6 +112,11 @@ def test_from_env_defaults_beside_main(tmp_path):
     assert from_env(tmp_path, environ={"Q20_REFINE_RULE": "leaders", "Q20_REFINE_CELLS": "3"}).refine_rule == "leaders"
     assert from_env(tmp_path, environ={"Q20_REFINE_RULE": " contradiction "}).refine_rule == "contradiction"
     assert from_env(tmp_path, environ={"Q20_REFINE_RULE": "suspects"}).refine_rule == "suspects"
+    # each rule considers as many keywords as it was played live with, unless refine_top says
+    cfg = from_env(tmp_path, environ={})
+    assert cfg.with_(refine_rule="leaders").refine_keywords() == 8
+    assert cfg.with_(refine_rule="contradiction").refine_keywords() == 64
+    assert cfg.with_(refine_rule="suspects", refine_top=20).refine_keywords() == 20
 
 
 # --- LLM paths with a stub scorer ---------------------------------------------------------------

@@ -55,7 +55,7 @@ class Config:
     llm_wait_s: float = 30.0
     llm_call_s: float = 20.0
     llm_min_overage_s: float = 30.0
-    refine_rule: str = "leaders"
+    refine_rule: str = "suspects"
     refine_top: int | None = None
     refine_cells: int = 8
     refine_s: float = 3.0

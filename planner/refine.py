@@ -4,12 +4,11 @@ A table cell is either measured (the answer bank scored it) or predicted (the co
 Predicted cells are much weaker: against a prompt the bank never used they rank answers at AUC
 0.72 where measured ones reach 0.82 (docs/default_table.md). During a game the agent holds the
 LLM anyway, so it can *measure* the cells that matter most: questions already asked, for keywords
-whose cells are predicted -- either the leaders' (``select_cells``, the agent's default) or the
-cells whose predicted value the answers contradict most, weighted by belief
-(``select_contradicted``), or every asked cell of the most contradicted keywords
-(``select_suspects``); docs/default_table.md sections 14-15 have what each wins and loses. Each
-measured cell replaces the table's in
-that game's likelihood; nothing else changes (the questions still to ask keep the table's cells,
+whose cells are predicted: the leaders' (``select_cells``), the cells whose predicted value the
+answers contradict most, weighted by belief (``select_contradicted``), or every asked cell of the
+most contradicted keywords (``select_suspects``, the agent's default); docs/default_table.md
+sections 14-15 have what each wins and loses. Each measured cell replaces the table's in that
+game's likelihood; nothing else changes (the questions still to ask keep the table's cells,
 so choosing a question needs no change either).
 
 Pure numpy, no LLM: the measuring callable is given (tables/refine_llm.py has the LLM one).

@@ -158,9 +158,10 @@ def select_suspects(wk: np.ndarray, asked, answers, P: np.ndarray, refinable: np
         return []
     best = score.max(axis=1)
     order = [i for i in np.argsort(-best, kind="stable") if best[i] > 0]
+    answered = set(qs.tolist())
     cols = []
     for q in reversed([q for q in asked if q is not None]):
-        if int(q) in set(qs.tolist()) and int(q) not in cols:
+        if int(q) in answered and int(q) not in cols:
             cols.append(int(q))
     out: list[tuple[int, int]] = []
     for i in order:
@@ -174,6 +175,7 @@ def select_suspects(wk: np.ndarray, asked, answers, P: np.ndarray, refinable: np
 
 
 RULES = ("leaders", "contradiction", "suspects")
+_BY_ANSWERS = {"contradiction": select_contradicted, "suspects": select_suspects}   # rules that read P and the answers
 RULE_TOP = {"leaders": 8, "contradiction": 64, "suspects": 64}   # keywords a rule considers, as played live
 
 
@@ -289,8 +291,8 @@ class Refiner:
     (calibrated, floored); refinable: (Q,) bool; measured: (K,) bool (see :func:`select_cells`);
     top / budget: keywords considered and cells planned per game and turn (:meth:`plan`); rule:
     "leaders" (:func:`select_cells`), "contradiction" (:func:`select_contradicted`) or "suspects"
-    (:func:`select_suspects`); the last two need the table's cells ``P`` (K, Q). ``cells_`` {(k, q): P} every cell measured so far;
-    ``calls_`` cells the callable was asked for.
+    (:func:`select_suspects`); the last two need the table's cells ``P`` (K, Q). ``cells_``
+    {(k, q): P} every cell measured so far; ``calls_`` cells the callable was asked for.
     """
 
     def __init__(self, measure, refinable, measured, top: int = 8, budget: int = 8, rule: str = "leaders",
@@ -299,7 +301,7 @@ class Refiner:
             raise ValueError(f"top and budget must be >= 0, got {top}, {budget}")
         if rule not in RULES:
             raise ValueError(f"unknown refinement rule {rule!r}; known: {RULES}")
-        if rule in ("contradiction", "suspects") and P is None:
+        if rule in _BY_ANSWERS and P is None:
             raise ValueError(f"the {rule} rule needs the table's cells P (K, Q)")
         self.measure = measure
         self.refinable = np.asarray(refinable, dtype=bool)
@@ -310,13 +312,13 @@ class Refiner:
 
     def plan(self, wk: np.ndarray, asked, have, answers=None) -> list:
         """This turn's cells for one game with the refiner's rule, top and budget
-        (:func:`select_cells` or :func:`select_contradicted`, which needs ``answers``); ``have``:
-        the cells the game already holds."""
-        if self.rule in ("contradiction", "suspects"):
+        (:func:`select_cells`, or :func:`select_contradicted` / :func:`select_suspects`, which need
+        ``answers``); ``have``: the cells the game already holds."""
+        if self.rule in _BY_ANSWERS:
             if answers is None:
                 raise ValueError(f"the {self.rule} rule needs the game's answers")
-            select = select_contradicted if self.rule == "contradiction" else select_suspects
-            return select(wk, asked, answers, self.P, self.refinable, self.measured, have, self.top, self.budget)
+            return _BY_ANSWERS[self.rule](wk, asked, answers, self.P, self.refinable, self.measured, have,
+                                          self.top, self.budget)
         return select_cells(wk, asked, self.refinable, self.measured, have, self.top, self.budget)
 
     def fetch(self, cells, deadline: float | None = None) -> int:

@@ -41,6 +41,9 @@ class Config:
         (``suspects``; ``refine_top`` None: the rule's own, 8 for the leaders, 64 for the
         others); at most ``refine_cells`` cells and ``refine_s``
         seconds a turn (0 cells: off; ``Q20_REFINE_CELLS`` and ``Q20_REFINE_RULE`` override).
+    refine_turns: "both" (default): the ask turn measures too, after a wrong guess, so a round
+        measures twice the cells while no move pays for more than ``refine_cells``; "guess": the
+        guess turn only (``Q20_REFINE_TURNS`` overrides; planner.refine.TURNS).
     """
     root: Path
     tree: Path | None = None
@@ -59,6 +62,7 @@ class Config:
     refine_top: int | None = None
     refine_cells: int = 8
     refine_s: float = 3.0
+    refine_turns: str = "both"
 
     def refine_keywords(self) -> int:
         """``refine_top``, or where it is None the rule's own (planner.refine.RULE_TOP: the
@@ -95,6 +99,9 @@ def from_env(root, environ=None) -> Config:
     rule = environ.get("Q20_REFINE_RULE", "").strip()
     if rule:
         cfg = cfg.with_(refine_rule=rule)
+    turns = environ.get("Q20_REFINE_TURNS", "").strip()
+    if turns:
+        cfg = cfg.with_(refine_turns=turns)
     if "Q20_TABLE_ANSWERS" in environ:
         cfg = cfg.with_(table_answers=environ["Q20_TABLE_ANSWERS"].strip() not in ("0", "false", "no", ""))
     return cfg

@@ -6,10 +6,11 @@ out-of-universe rule (agent/ood.py) fires, the guess comes from the LLM instead,
 on the questions and answers; the decision and its z-score are logged every guess turn.
 
 Refinement (planner/refine.py): when the LLM is loaded and the table says how its cells were
-measured (``meta["refine"]``, tables/refine_llm.py), each guess turn first measures the asked
-questions for the most probable keywords whose cells the table only predicts, within
-``cfg.refine_cells`` cells and ``cfg.refine_s`` seconds; the measured cells (kept for the
-process) replace the table's in the belief, and the walk goes online.
+measured (``meta["refine"]``, tables/refine_llm.py), each guess turn (and, with
+``cfg.refine_turns == "both"``, each ask turn) first measures the asked questions for keywords
+whose cells the table only predicts (``cfg.refine_rule``), within ``cfg.refine_cells`` cells and
+``cfg.refine_s`` seconds; the measured cells (kept for the process) replace the table's in the
+belief, and the walk goes online.
 """
 from __future__ import annotations
 
@@ -70,6 +71,8 @@ class Guesser:
     def ask(self, turn: Turn) -> str:
         """The next question's text (never one already asked)."""
         h = self.history(turn)
+        if self.cfg.refine_turns == "both":
+            self.refine(h, turn)
         move = self.walker.next_question(h.qids, h.answers, h.guesses, self.cells())
         q = self.texts[move.index][:MAX_QUESTION]
         if q in turn.questions:      # only possible with foreign history; stay valid and new
@@ -115,7 +118,8 @@ class Guesser:
                 return None
             refinable, measured = refine_masks(table, spec)
             self.refiner = Refiner(CellMeasure(scorer, spec, table), refinable, measured,
-                                   top=c.refine_keywords(), budget=c.refine_cells, rule=c.refine_rule, P=table.P)
+                                   top=c.refine_keywords(), budget=c.refine_cells, rule=c.refine_rule, P=table.P,
+                                   turns=c.refine_turns)
             log.info("refining with %s: %d refinable questions, %d measured keywords", spec.prompt,
                      int(refinable.sum()), int(measured.sum()))
         except Exception as e:  # noqa: BLE001 - the game goes on with the table alone

@@ -88,9 +88,11 @@ def play_games(table, guesser: str, answerer, keywords, *, tree=None, games_per_
     keywords: list of (keyword, alts) or strings. answerer: a TableAnswerer or a callable.
     refiner: a planner.refine.Refiner, or None. With one, after every answer each game measures
     the cells the refiner's rule picks for its belief (:meth:`planner.refine.Refiner.plan`; at most its
-    budget a round; cells another game measured cost no LLM time, but a game only uses the cells
+    budget a turn; cells another game measured cost no LLM time, but a game only uses the cells
     it picked itself, as if it were played alone), and its belief takes them
-    (:func:`planner.refine.correction`); a game whose belief changed leaves the tree.
+    (:func:`planner.refine.correction`); a game whose belief changed leaves the tree. With
+    ``refiner.turns == "both"`` each game also measures before each question after the first
+    (after its wrong guess), as the agent's ask turn does.
     Columns: keyword, game, in_universe, answerable, solved, round (winning round or NaN),
     guesses ("|"-joined), rounds_played, off_tree_moves, errors, refined_cells, seconds (guesser's
     compute time per game, refinement included).
@@ -139,12 +141,27 @@ def play_games(table, guesser: str, answerer, keywords, *, tree=None, games_per_
     U = np.stack([_uniforms(seed, gm[0], gm[3], Q) for gm in games]) if is_table and n else None
     texts = table.questions["text"].tolist()
 
+    def refine(idx):
+        """One refinement turn of the games ``idx``: each plans on its belief, the cells are fetched
+        together, each game's belief takes the cells it planned, and it leaves the tree."""
+        plans = {i: refiner.plan(policy.keyword_belief(W[i]), hist_q[i], have[i], hist_a[i]) for i in idx}
+        refiner.fetch([c for cs in plans.values() for c in cs])
+        for i, cs in plans.items():
+            if cs:
+                new = {c: refiner.cells_[c] for c in cs if c in refiner.cells_}
+                W[i] = normalize(W[i] * correction(new, policy.L, questions=hist_q[i], answers=hist_a[i], eps=eps,
+                                                         **cargs))
+                have[i].update(new)
+                node[i] = -1
+
     for r in range(1, rounds + 1):
         idx = np.flatnonzero(live)
         if not len(idx):
             break
         # --- the guesser chooses its questions (timed) -------------------------------------
         t0 = time.perf_counter()
+        if refiner is not None and refiner.turns == "both" and r > 1:
+            refine(idx)                               # the ask turn's cells: after the wrong guess
         qs = np.empty(len(idx), np.int64)
         on = node[idx] >= 0
         if tree is not None:
@@ -183,15 +200,7 @@ def play_games(table, guesser: str, answerer, keywords, *, tree=None, games_per_
             yes_u = np.array([ans[p] for p in pos], dtype=bool)
             W[upd] = update_rows(W[upd], policy.L, qs[pos], yes_u)
         if refiner is not None:
-            plans = {i: refiner.plan(policy.keyword_belief(W[i]), hist_q[i], have[i], hist_a[i]) for i in idx}
-            refiner.fetch([c for cs in plans.values() for c in cs])
-            for i, cs in plans.items():
-                if cs:
-                    new = {c: refiner.cells_[c] for c in cs if c in refiner.cells_}
-                    W[i] = normalize(W[i] * correction(new, policy.L, questions=hist_q[i], answers=hist_a[i], eps=eps,
-                                                             **cargs))
-                    have[i].update(new)
-                    node[i] = -1
+            refine(idx)
         gk = np.empty(len(idx), np.int64)
         for j, i in enumerate(idx):
             if node[i] >= 0:
@@ -286,12 +295,21 @@ def replay_refined(walker, games: pd.DataFrame, refiner=None) -> pd.DataFrame:
     ``refiner`` (planner.refine.Refiner), the cells it measures after each answer.
 
     Each round: the recorded answer; the refiner's plan for the belief (its rule, top and budget;
-    the cells this game measured so far are its own, the refiner's cache is shared); then the
-    guess = the most probable keyword not guessed yet; solved when that is the keyword. The
-    questions are the recorded ones (a refined belief would have asked others), so this compares
-    beliefs and refinement rules on the same answers, not question choice; a recorded game that
-    ended early (solved) gives the replay only its rounds. One row a game in the table: keyword,
-    solved, round (or None), rank (the keyword's at the end; 0 = first), refined_cells."""
+    the cells this game measured so far are its own, the refiner's cache is shared); then the guess
+    = the most probable keyword not guessed yet; solved when that is the keyword (with
+    ``refiner.turns == "both"``, after a wrong guess the refiner plans once more, as the agent's ask
+    turn does). The questions are the recorded ones (a refined belief would have asked others), so
+    this compares beliefs and refinement rules on the same answers, not question choice; a recorded
+    game that ended early (solved) gives the replay only its rounds. One row a game in the table:
+    keyword, solved, round (or None), rank (the keyword's at the end; 0 = first), refined_cells."""
+
+    def refine(qs, ans, guessed, have):
+        """One refinement turn after the answers ``ans``: plan, fetch, ``have`` takes the cells."""
+        b = walker.belief(qs, ans, guessed, have or None)
+        plan = refiner.plan(b, qs, have, ans)
+        refiner.fetch(plan)
+        have.update({c: refiner.cells_[c] for c in plan if c in refiner.cells_})
+
     rows = []
     for k, g, rounds in _games_in_table(walker.table.names, games):
         qs = [walker.question_id(q) for q, _, _ in rounds]
@@ -301,16 +319,15 @@ def replay_refined(walker, games: pd.DataFrame, refiner=None) -> pd.DataFrame:
         win = None
         for r in range(1, len(rounds) + 1):
             if refiner is not None:
-                b = walker.belief(qs[:r], ans[:r], guessed, have or None)
-                plan = refiner.plan(b, qs[:r], have, ans[:r])
-                refiner.fetch(plan)
-                have.update({c: refiner.cells_[c] for c in plan if c in refiner.cells_})
+                refine(qs[:r], ans[:r], guessed, have)
             b = walker.belief(qs[:r], ans[:r], guessed, have or None)
             gi = int(np.argmax(b))
             if gi == k:
                 win = r
                 break
             guessed.append(walker.table.names[gi])
+            if refiner is not None and refiner.turns == "both" and r < len(rounds):
+                refine(qs[:r], ans[:r], guessed, have)      # the next ask turn: after the wrong guess
         b = walker.belief(qs, ans, guessed, have or None)
         rows.append({"keyword": g.keyword, "solved": win is not None, "round": win,
                      "rank": int((b > b[k]).sum()), "refined_cells": len(have)})

@@ -177,24 +177,27 @@ def select_suspects(wk: np.ndarray, asked, answers, P: np.ndarray, refinable: np
 RULES = ("leaders", "contradiction", "suspects")
 _BY_ANSWERS = {"contradiction": select_contradicted, "suspects": select_suspects}   # rules that read P and the answers
 RULE_TOP = {"leaders": 8, "contradiction": 64, "suspects": 64}   # keywords a rule considers, as played live
+TURNS = ("guess", "both")   # when a game measures: after each answer only, or also before each question
 
 
-def parse_setting(s: str) -> tuple[int, int, str]:
-    """A refinement setting "TOP/CELLS[/RULE]" -> (top, cells, rule); rule defaults to "leaders".
-    ValueError naming the setting when it is malformed.
+def parse_setting(s: str) -> tuple[int, int, str, str]:
+    """A refinement setting "TOP/CELLS[/RULE[/TURNS]]" -> (top, cells, rule, turns); rule defaults to
+    "leaders", turns to "guess" (:data:`TURNS`). ValueError naming the setting when it is malformed.
 
-    >>> parse_setting("64/8/contradiction"), parse_setting("8/8")
-    ((64, 8, 'contradiction'), (8, 8, 'leaders'))
+    >>> parse_setting("64/8/contradiction"), parse_setting("8/8"), parse_setting("64/8/suspects/both")
+    ((64, 8, 'contradiction', 'guess'), (8, 8, 'leaders', 'guess'), (64, 8, 'suspects', 'both'))
     """
     parts = str(s).split("/")
     try:
         top, cells = int(parts[0]), int(parts[1])
     except (ValueError, IndexError) as e:
-        raise ValueError(f"refinement setting {s!r}: expected TOP/CELLS[/RULE], e.g. 8/8 or 64/8/contradiction") from e
+        raise ValueError(f"refinement setting {s!r}: expected TOP/CELLS[/RULE[/TURNS]], e.g. 8/8 or "
+                         f"64/8/suspects/both") from e
     rule = parts[2] if len(parts) > 2 else "leaders"
-    if len(parts) > 3 or rule not in RULES or top < 0 or cells < 0:
-        raise ValueError(f"refinement setting {s!r}: TOP and CELLS >= 0, RULE one of {RULES}")
-    return top, cells, rule
+    turns = parts[3] if len(parts) > 3 else "guess"
+    if len(parts) > 4 or rule not in RULES or turns not in TURNS or top < 0 or cells < 0:
+        raise ValueError(f"refinement setting {s!r}: TOP and CELLS >= 0, RULE one of {RULES}, TURNS one of {TURNS}")
+    return top, cells, rule, turns
 
 
 def correction(pairs: dict, L: np.ndarray, replaced: np.ndarray, questions, answers, eps: float,
@@ -293,20 +296,25 @@ class Refiner:
     "leaders" (:func:`select_cells`), "contradiction" (:func:`select_contradicted`) or "suspects"
     (:func:`select_suspects`); the last two need the table's cells ``P`` (K, Q). ``cells_``
     {(k, q): P} every cell measured so far; ``calls_`` cells the callable was asked for.
+    turns: "guess" (measure once a round, after the answer, before the guess) or "both" (also
+    before the next question, after a wrong guess left the belief: twice the cells a round, each
+    turn within its budget; the agent's two moves of a round each pay for one plan).
     """
 
     def __init__(self, measure, refinable, measured, top: int = 8, budget: int = 8, rule: str = "leaders",
-                 P: np.ndarray | None = None):
+                 P: np.ndarray | None = None, turns: str = "guess"):
         if top < 0 or budget < 0:
             raise ValueError(f"top and budget must be >= 0, got {top}, {budget}")
         if rule not in RULES:
             raise ValueError(f"unknown refinement rule {rule!r}; known: {RULES}")
+        if turns not in TURNS:
+            raise ValueError(f"unknown refinement turns {turns!r}; known: {TURNS}")
         if rule in _BY_ANSWERS and P is None:
             raise ValueError(f"the {rule} rule needs the table's cells P (K, Q)")
         self.measure = measure
         self.refinable = np.asarray(refinable, dtype=bool)
         self.measured = np.asarray(measured, dtype=bool)
-        self.top, self.budget, self.rule, self.P = int(top), int(budget), rule, P
+        self.top, self.budget, self.rule, self.P, self.turns = int(top), int(budget), rule, P, turns
         self.cells_: dict = {}
         self.calls_ = 0
 

@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 def make_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--table", default=str(ROOT / "build" / "default"))
-    p.add_argument("--refine", action="append", help="TOP/CELLS[/RULE] per setting (default 0/0 and 8/8)")
+    p.add_argument("--refine", action="append", help="TOP/CELLS[/RULE[/TURNS]] per setting (TURNS guess or both; default 0/0 and 8/8)")
     p.add_argument("--types", nargs="+", help="play with only these answerer types of the table (e.g. llm exact)")
     p.add_argument("--type-weight", action="append", default=[], help="NAME=W: a type's prior weight (repeatable)")
     p.add_argument("--seed", type=int, default=0)
@@ -33,7 +33,7 @@ def make_parser() -> argparse.ArgumentParser:
     return p
 
 
-def parse_setting(s: str) -> tuple[int, int, str]:
+def parse_setting(s: str) -> tuple[int, int, str, str]:
     from planner.refine import parse_setting as parse
 
     try:
@@ -58,12 +58,12 @@ def main(args) -> list:
     setup.report["types"] = dict(zip(setup.types.names, setup.types.prior.round(3).tolist())) if setup.types else None
     print(json.dumps(setup.report), flush=True)
     out = []
-    for top, cells, rule in map(parse_setting, args.refine or ["0/0", "8/8"]):
+    for top, cells, rule, turns in map(parse_setting, args.refine or ["0/0", "8/8"]):
         t0 = time.perf_counter()
         df = play_games(setup.table, "greedy", setup.answerer, setup.keywords, types=setup.types, seed=args.seed,
-                        refiner=setup.refiner(top, cells, rule))
+                        refiner=setup.refiner(top, cells, rule, turns))
         s = summarize(df)
-        out.append({"top": top, "cells": cells, "rule": rule, "games": s["games"], "solved": int(df["solved"].sum()),
+        out.append({"top": top, "cells": cells, "rule": rule, "turns": turns, "games": s["games"], "solved": int(df["solved"].sum()),
                     "solve_rate_20": s["solve_rate_20"], "mean_round_solved": s["mean_round_solved"],
                     "refined_cells_mean": float(df["refined_cells"].mean()), "seconds": round(time.perf_counter() - t0, 1)})
         print(json.dumps(out[-1]), flush=True)

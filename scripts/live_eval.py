@@ -9,8 +9,9 @@ seeded sample. Answerer: the LLM alone (``llm-only``: it answers letter question
 ``--prompt`` (default ``kaggle``, a starter-notebook wording the bank never used). Guessers: q20
 on each table given (its TABLE/tree.npz when it fits, else fitted now), on the SAME answers (one
 memo of the answerer's replies across tables). ``--refine on`` plays as the agent does: each
-round a game measures the asked questions for its leading keywords with the bank's prompt
-(planner/refine.py, tables/refine_llm.py; ``both`` plays every table with and without it).
+turn a game measures asked questions for keywords the table only predicts, with the bank's prompt
+(the agent's rule and turns unless ``--refine-rule`` / ``--refine-turns`` say; planner/refine.py,
+tables/refine_llm.py; ``--refine both`` plays every table with and without it).
 Writes OUT/games.csv (with transcripts), OUT/summary.json and the markdown page (OUT/results_live.md
 unless --page names another, e.g. docs/results_live.md).
 """
@@ -29,7 +30,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 
 def make_parser() -> argparse.ArgumentParser:
-    from planner.refine import RULES
+    from planner.refine import RULES, TURNS
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--table", action="append", help="table dirs to play (default build/default and tables/example)")
@@ -44,7 +45,9 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--refine-rule", choices=RULES, default=None,
                    help="which cells refinement measures (planner/refine.py; agent default)")
     p.add_argument("--refine-top", type=int, default=None, help="keywords considered (default: the rule's own, planner.refine.RULE_TOP)")
-    p.add_argument("--refine-cells", type=int, default=None, help="cells a game measures a round (agent default)")
+    p.add_argument("--refine-cells", type=int, default=None, help="cells a game measures a turn (agent default)")
+    p.add_argument("--refine-turns", choices=TURNS, default=None,
+                   help="measure at the guess turn only, or at both turns of a round (agent default)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=str(ROOT / "out" / "live"))
@@ -92,7 +95,8 @@ def keyword_sets(n_bank: int, n_hold: int, seed: int) -> dict:
     return {"in-bank public": [(k, []) for k in pick_bank], "hold-out": [(k, []) for k in pick_hold]}
 
 
-def make_refiner(table, model, threads: int, top: int, cells: int, scorers: dict, rule: str = "leaders"):
+def make_refiner(table, model, threads: int, top: int, cells: int, scorers: dict, rule: str = "leaders",
+                 turns: str = "guess"):
     """A Refiner for ``table`` measuring with ``model`` (one scorer per prompt, shared), or None
     when the table has no refine spec."""
     from planner.refine import Refiner
@@ -106,7 +110,7 @@ def make_refiner(table, model, threads: int, top: int, cells: int, scorers: dict
         scorers[spec.prompt] = YesNoScorer(model, prompt=spec.prompt, num_threads=threads)
     refinable, measured = refine_masks(table, spec)
     return Refiner(CellMeasure(scorers[spec.prompt], spec, table), refinable, measured, top=top, budget=cells,
-                   rule=rule, P=table.P)
+                   rule=rule, P=table.P, turns=turns)
 
 
 def main(args) -> dict:
@@ -133,17 +137,18 @@ def main(args) -> dict:
     rule = d.refine_rule if args.refine_rule is None else args.refine_rule
     top = d.with_(refine_rule=rule).refine_keywords() if args.refine_top is None else args.refine_top
     cells = d.refine_cells if args.refine_cells is None else args.refine_cells
+    turns = d.refine_turns if args.refine_turns is None else args.refine_turns
     modes = {"off": [False], "on": [True], "both": [False, True]}[args.refine]
     frames, rows, scorers = [], [], {}
     t0 = time.perf_counter()
     for tdir in tables:
         table, tree, types = load_game(tdir)
         for refine in modes:
-            refiner = make_refiner(table, args.model, args.threads, top, cells, scorers, rule) if refine else None
+            refiner = make_refiner(table, args.model, args.threads, top, cells, scorers, rule, turns) if refine else None
             if refine and refiner is None:
                 print(f"{tdir}: no refine spec in its meta; played without refinement", flush=True)
                 continue
-            label = f"{tdir} +refine:{rule} {top}/{cells}" if refiner is not None else tdir
+            label = f"{tdir} +refine:{rule} {top}/{cells}/{turns}" if refiner is not None else tdir
             for name, kws in sets.items():
                 t1 = time.perf_counter()
                 df = play_games(table, "q20", answerer, kws, tree=tree, types=types, seed=args.seed, refiner=refiner)

@@ -49,9 +49,9 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--bank-predicted", action="store_true",
                    help="also replay each table with its main-bank keywords' natural cells predicted out of fold")
     p.add_argument("--folds", type=int, default=5, help="--bank-predicted: folds by keyword")
-    p.add_argument("--refine", action="append", metavar="TOP/CELLS[/RULE]",
+    p.add_argument("--refine", action="append", metavar="TOP/CELLS[/RULE[/TURNS]]",
                    help="--bank-predicted: replay with refinement at this setting (repeatable; RULE leaders, "
-                        "contradiction or suspects; the table alone is always replayed first)")
+                        "contradiction or suspects; TURNS guess or both; the table alone is always replayed first)")
     p.add_argument("--as-built", action="store_true",
                    help="--refine: also replay the settings on the table as built (bank keywords measured)")
     p.add_argument("--json", help="also write the results here")
@@ -126,9 +126,9 @@ def main(args) -> list:
                                  np.isin(table.names, held)))
                 for lab, tab, ty, measured in runs:
                     for setting in ["0/0/leaders", *args.refine]:
-                        top, cells, rule = parse_setting(setting)
+                        top, cells, rule, turns = parse_setting(setting)
                         refiner = Refiner(measure, nat, measured, top=top, budget=cells, rule=rule,
-                                          P=tab.P) if top and cells else None
+                                          P=tab.P, turns=turns) if top and cells else None
                         df = replay_refined(Walker(tab, None, types=ty), games, refiner)
                         out.append({"table": lab, "refine": setting, "games": int(len(df)),
                                     "solved": int(df["solved"].sum()), "median_rank": float(df["rank"].median()),

@@ -35,10 +35,10 @@ class DevSetup:
     report: dict
     types: object = None
 
-    def refiner(self, top: int, budget: int, rule: str = "leaders"):
+    def refiner(self, top: int, budget: int, rule: str = "leaders", turns: str = "guess"):
         from planner.refine import Refiner
-        return (Refiner(self.measure, self.refinable, self.measured, top=top, budget=budget, rule=rule, P=self.table.P)
-                if top and budget else None)
+        return (Refiner(self.measure, self.refinable, self.measured, top=top, budget=budget, rule=rule, P=self.table.P,
+                        turns=turns) if top and budget else None)
 
 
 def table_floor(table, qids) -> np.ndarray:

@@ -112,6 +112,8 @@ def test_from_env_defaults_beside_main(tmp_path):
     assert from_env(tmp_path, environ={"Q20_REFINE_RULE": "leaders", "Q20_REFINE_CELLS": "3"}).refine_rule == "leaders"
     assert from_env(tmp_path, environ={"Q20_REFINE_RULE": " contradiction "}).refine_rule == "contradiction"
     assert from_env(tmp_path, environ={"Q20_REFINE_RULE": "suspects"}).refine_rule == "suspects"
+    assert from_env(tmp_path, environ={}).refine_turns == "both"
+    assert from_env(tmp_path, environ={"Q20_REFINE_TURNS": " guess "}).refine_turns == "guess"
     # each rule considers as many keywords as it was played live with, unless refine_top says
     cfg = from_env(tmp_path, environ={})
     assert cfg.with_(refine_rule="leaders").refine_keywords() == 8
@@ -306,10 +308,24 @@ def test_guess_turn_measures_the_leaders_cells(tmp_path):
     assert {k for k, _ in scorer.cells} == {names[k] for k in lead}
     assert guess not in {names[k] for k in lead}                       # a firm "no" to a question answered yes
     assert guess == names[w.next_guess([q0], [True], [], g.refiner.cells_).index]
+    first = dict(g.refiner.cells_)
     obs.update(turnType="ask", guesses=[guess])
     q = me(obs)
     assert q != obs["questions"][0] and not w.next_question([q0], [True], [guess], g.refiner.cells_).on_tree
     assert me.stats["errors"] == 0
+    # refine_turns "both" (default): the ask turn measures the next leaders, on the belief after the wrong guess
+    from planner.refine import select_cells
+
+    assert cfg.refine_turns == "both"
+    after = w.belief([q0], [True], [guess], first)
+    want = select_cells(after, [q0], np.ones(12, bool), np.isin(names, names[:5]), set(first), top=8, budget=4)
+    assert len(want) == 4 and sorted(set(g.refiner.cells_) - set(first)) == sorted(want)
+    # refine_turns "guess": the ask turn measures nothing
+    me5, llm5 = _with_llm(cfg.with_(refine_turns="guess"), tmp_path, RefineStub())
+    llm5.get(wait_s=10)
+    me5(dict(obs, turnType="guess", guesses=[]))
+    me5(dict(obs, turnType="ask", guesses=[guess]))
+    assert sorted(me5.guesser().refiner.cells_) == sorted(first)
     # the contradiction rule: the cells select_contradicted picks for that belief and answer
     from planner.refine import select_contradicted
 

@@ -64,19 +64,20 @@ def _banks(bank_root=None):
 
 
 def predicted_cells(table, splits, bank_root=None, embeddings_dir=None, completion: str = "kernel",
-                    seed: int = 0) -> list[tuple[np.ndarray, int]]:
+                    seed: int = 0, banks=None) -> list[tuple[np.ndarray, int]]:
     """For each (held, train) of ``splits``, (cells, n): (len(held), natural questions) the completion
     model's cells for the ``held`` keywords, fitted on the bank's ``train`` keywords (main and
     second-style answers averaged, as the table's completion is), clipped to the table's per-question
     floor and put on the table's completion scale when it has one: the cells ``held`` would have if
     the bank had never scored them. Features: the table's stored completion embeddings unless
     ``embeddings_dir`` is given. n: training keywords used (those of ``train`` with a feature and every
-    natural question answered). The banks and the features are read once for all splits."""
+    natural question answered). The banks and the features are read once for all splits (``banks``:
+    what :func:`_banks` returned, when the caller has read them already)."""
     from tables.completion import MODELS
     from tables.default_table import bank_training, from_repo_path, scaled
     from tables.embeddings import PRIOR_SOURCE, ROOT as EMB_ROOT, load_embeddings
 
-    _, main, chat, cm, cc = _banks(bank_root)
+    _, main, chat, cm, cc = banks if banks is not None else _banks(bank_root)
     qids = table.questions["id"].astype(str).tolist()
     nat_ids = [q for q, kind in zip(qids, table.questions["kind"]) if kind == "natural"]
     floor = table_floor(table, nat_ids)
@@ -143,7 +144,8 @@ def bank_predicted(table, types=None, folds: int = 5, bank_root=None, embeddings
     predicted out of fold (``folds`` seeded folds; each fold's model fitted on the other folds'
     bank keywords): the table as if the bank had measured none of them, to replay games of bank
     things as hold-out things (scripts/live_replay.py --bank-predicted)."""
-    _, main, _, _, _ = _banks(bank_root)
+    banks = _banks(bank_root)
+    main = banks[1]
     inside = set(table.names)
     kws = [k for k in main.keywords if k in inside]
     if len(kws) < folds:
@@ -152,7 +154,7 @@ def bank_predicted(table, types=None, folds: int = 5, bank_root=None, embeddings
     outside = [k for k in main.keywords if k not in inside]
     splits = [([k for k, p in zip(kws, part) if p == f], [k for k, p in zip(kws, part) if p != f] + outside)
               for f in range(folds)]
-    preds = predicted_cells(table, splits, bank_root, embeddings_dir, completion, seed)
+    preds = predicted_cells(table, splits, bank_root, embeddings_dir, completion, seed, banks=banks)
     held = [k for test, _ in splits for k in test]
     t2, types2 = with_cells(table, types, held, np.vstack([p for p, _ in preds]))
     return t2, types2, held

@@ -12,8 +12,8 @@ in the table's prior (solved share, median end rank, mean end log2 p per band): 
 result the prior decides. ``--bank-predicted`` replays each table a second time with every
 main-bank keyword's natural cells predicted out of fold (tables.dev_games.bank_predicted): games of
 bank things as if the bank had never measured them, the rest of the table unchanged -- what
-measured cells are worth on the same games and answers. With it, ``--refine TOP/CELLS[/RULE]``
-(repeatable) replays the bank-predicted table round by round with refinement
+measured cells are worth on the same games and answers. With it, ``--refine TOP/CELLS[/RULE[/TURNS]]``
+(repeatable; TURNS ``both``: plan again after each wrong guess, as the agent's ask turn does) replays the bank-predicted table round by round with refinement
 (planner.evaluation.replay_refined; measuring a bank thing's cell gives the bank's, another
 thing's a draw of what measuring does on average: tables.dev_games.bank_measure) and the guesser's
 own guesses: which refinement rule wins back most of what measured cells are worth. ``--as-built``
@@ -49,6 +49,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--bank-predicted", action="store_true",
                    help="also replay each table with its main-bank keywords' natural cells predicted out of fold")
     p.add_argument("--folds", type=int, default=5, help="--bank-predicted: folds by keyword")
+    p.add_argument("--bank-root", help="--bank-predicted: the answer banks' folder (default tables/answers)")
     p.add_argument("--refine", action="append", metavar="TOP/CELLS[/RULE[/TURNS]]",
                    help="--bank-predicted: replay with refinement at this setting (repeatable; RULE leaders, "
                         "contradiction or suspects; TURNS guess or both; the table alone is always replayed first)")
@@ -112,7 +113,7 @@ def main(args) -> list:
         if args.bank_predicted:
             from tables.dev_games import bank_predicted
 
-            t2, types2, held = bank_predicted(table, types, folds=args.folds)
+            t2, types2, held = bank_predicted(table, types, folds=args.folds, bank_root=args.bank_root)
             label = f"{tdir} (bank predicted: {len(held)} keywords, {args.folds} folds)"
             report(label, t2, types2)
             if args.refine:

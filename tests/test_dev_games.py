@@ -92,3 +92,45 @@ def test_bank_measure_gives_bank_cells_and_binned_draws(fake_data):  # noqa: F81
     low = [i for i in other if t2.P[i, nat[1]] <= np.quantile(pp, 0.25)]
     if low:
         assert set(measure(np.array(low), np.full(len(low), nat[1])).tolist()) <= set(mm[pp <= np.quantile(pp, 0.25)].tolist())
+
+
+def test_live_replay_script_replays_refinement_on_both_tables(fake_data, tmp_path):  # noqa: F811
+    """scripts/live_replay.py --bank-predicted --refine ... --as-built on recorded games of bank
+    things: one line a setting for the bank-predicted table and one for the table as built; the
+    table alone measures nothing, a setting at both turns measures within its budget of two plans
+    a round; a malformed setting is refused before anything runs."""
+    import json
+    import sys
+    from pathlib import Path
+
+    from planner.evaluation import table_answerer
+    from planner.table import save_table
+    from planner.types import TYPES_FILE, save_types
+    from tables.default_table import build_default_table
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    import live_replay
+
+    table, types, _ = build_default_table(400, bank_root=fake_data / "bank", embeddings_dir=fake_data / "emb",
+                                          progress=lambda *a: None)
+    d = tmp_path / "table"
+    save_table(table, d)
+    save_types(types, d / TYPES_FILE)
+    main = load_bank(fake_data / "bank" / "qwen1.5b-qf_sub")
+    kws = [k for k in main.keywords if k in set(table.names)][:8]
+    games = play_games(table, "greedy", table_answerer("exact", table), kws, types=types, seed=0)
+    games.insert(0, "keywords", "in-bank public")
+    games.to_csv(tmp_path / "games.csv", index=False)
+    args = ["--games", str(tmp_path / "games.csv"), "--table", str(d), "--keywords", "in-bank public",
+            "--bank-predicted", "--folds", "3", "--bank-root", str(fake_data / "bank"),
+            "--refine", "16/4/suspects/both", "--as-built", "--json", str(tmp_path / "out.json")]
+    out = live_replay.main(live_replay.make_parser().parse_args(args))
+    assert json.loads((tmp_path / "out.json").read_text()) == out
+    runs = [r for r in out if "refine" in r]
+    assert [r["refine"] for r in runs] == ["0/0/leaders", "16/4/suspects/both"] * 2
+    assert "bank predicted" in runs[0]["table"] and "as built" in runs[2]["table"]
+    assert all(r["games"] == len(kws) for r in runs)
+    assert runs[0]["refined_cells"] == runs[2]["refined_cells"] == 0
+    assert 0 < runs[1]["refined_cells"] <= 4 * (2 * 20 - 1)
+    with pytest.raises(SystemExit, match="refine"):
+        live_replay.main(live_replay.make_parser().parse_args(args[:-5] + ["--refine", "16/4/suspects/always"]))

@@ -9,16 +9,17 @@ removed) and the true keyword's rank and log2 probability read at the end of the
 table: games replayed, median rank, shares in the top 1 / 10 / 20, mean log2 probability.
 ``--by-prior 500 1500 3000 6000`` adds one line a table with the games grouped by the keyword's rank
 in the table's prior (solved share, median end rank, mean end log2 p per band): how much of a
-result the prior decides. ``--bank-predicted`` replays each table a second time with every
-main-bank keyword's natural cells predicted out of fold (tables.dev_games.bank_predicted): games of
-bank things as if the bank had never measured them, the rest of the table unchanged -- what
-measured cells are worth on the same games and answers. With it, ``--refine TOP/CELLS[/RULE[/TURNS]]``
-(repeatable; TURNS ``both``: plan again after each wrong guess, as the agent's ask turn does) replays the bank-predicted table round by round with refinement
-(planner.evaluation.replay_refined; measuring a bank thing's cell gives the bank's, another
-thing's a draw of what measuring does on average: tables.dev_games.bank_measure) and the guesser's
-own guesses: which refinement rule wins back most of what measured cells are worth. ``--as-built``
-replays the same refinement settings on the table as built too (the bank keywords' cells measured,
-never chosen for measuring): what a rule costs the games of things the bank measured.
+result the prior decides. ``--bank-predicted`` replays each table a second time with every main-bank
+keyword's natural cells predicted out of fold (tables.dev_games.bank_predicted): games of bank
+things as if the bank had never measured them, the rest of the table unchanged -- what measured
+cells are worth on the same games and answers. With it, ``--refine TOP/CELLS[/RULE[/TURNS]]``
+(repeatable; TURNS ``both``: plan again after each wrong guess, as the agent's ask turn does)
+replays the bank-predicted table round by round with refinement (planner.evaluation.replay_refined;
+measuring a bank thing's cell gives the bank's, another thing's a draw of what measuring does on
+average: tables.dev_games.bank_measure) and the guesser's own guesses: which refinement rule wins
+back most of what measured cells are worth. ``--as-built`` replays the same refinement settings on
+the table as built too (the bank keywords' cells measured, never chosen for measuring): what a rule
+costs the games of things the bank measured.
 
 What it does not measure: which questions a table would have asked (the questions are the
 recorded table's), so it isolates the answer model from question choice. The answers are the

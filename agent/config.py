@@ -40,7 +40,8 @@ class Config:
         contradict most (``contradiction``) or every asked cell of the most contradicted keywords
         (``suspects``; ``refine_top`` None: the rule's own, 8 for the leaders, 64 for the
         others); at most ``refine_cells`` cells and ``refine_s``
-        seconds a turn (0 cells: off; ``Q20_REFINE_CELLS`` and ``Q20_REFINE_RULE`` override).
+        seconds a turn (0 cells: off; ``Q20_REFINE_CELLS`` and ``Q20_REFINE_RULE`` override; an
+        unknown rule or turns value in the environment is logged and the default kept).
     refine_turns: "both" (default): the ask turn measures too, after a wrong guess, so a round
         measures twice the cells while no move pays for more than ``refine_cells``; "guess": the
         guess turn only (``Q20_REFINE_TURNS`` overrides; planner.refine.TURNS).
@@ -96,12 +97,16 @@ def from_env(root, environ=None) -> Config:
     cells = environ.get("Q20_REFINE_CELLS", "").strip()
     if cells.isdigit():
         cfg = cfg.with_(refine_cells=int(cells))
-    rule = environ.get("Q20_REFINE_RULE", "").strip()
-    if rule:
-        cfg = cfg.with_(refine_rule=rule)
-    turns = environ.get("Q20_REFINE_TURNS", "").strip()
-    if turns:
-        cfg = cfg.with_(refine_turns=turns)
+    from planner.refine import RULES, TURNS
+
+    for env, field, known in (("Q20_REFINE_RULE", "refine_rule", RULES), ("Q20_REFINE_TURNS", "refine_turns", TURNS)):
+        v = environ.get(env, "").strip()
+        if v in known:
+            cfg = cfg.with_(**{field: v})
+        elif v:                      # a typo must not switch refinement off: keep the default, say so
+            from agent.log import get_logger
+
+            get_logger().warning("%s=%r is not one of %s; using %r", env, v, known, getattr(cfg, field))
     if "Q20_TABLE_ANSWERS" in environ:
         cfg = cfg.with_(table_answers=environ["Q20_TABLE_ANSWERS"].strip() not in ("0", "false", "no", ""))
     return cfg

@@ -7,10 +7,10 @@ on the questions and answers; the decision and its z-score are logged every gues
 
 Refinement (planner/refine.py): when the LLM is loaded and the table says how its cells were
 measured (``meta["refine"]``, tables/refine_llm.py), each guess turn (and, with
-``cfg.refine_turns == "both"``, each ask turn) first measures the asked questions for keywords
-whose cells the table only predicts (``cfg.refine_rule``), within ``cfg.refine_cells`` cells and
-``cfg.refine_s`` seconds; the measured cells (kept for the process) replace the table's in the
-belief, and the walk goes online.
+``cfg.refine_turns == "both"``, which the refiner carries, each ask turn) first measures the
+asked questions for keywords whose cells the table only predicts (``cfg.refine_rule``), within
+``cfg.refine_cells`` cells and ``cfg.refine_s`` seconds; the measured cells (kept for the
+process) replace the table's in the belief, and the walk goes online.
 """
 from __future__ import annotations
 
@@ -71,8 +71,7 @@ class Guesser:
     def ask(self, turn: Turn) -> str:
         """The next question's text (never one already asked)."""
         h = self.history(turn)
-        if self.cfg.refine_turns == "both":
-            self.refine(h, turn)
+        self.refine(h, turn, ask=True)
         move = self.walker.next_question(h.qids, h.answers, h.guesses, self.cells())
         q = self.texts[move.index][:MAX_QUESTION]
         if q in turn.questions:      # only possible with foreign history; stay valid and new
@@ -126,10 +125,11 @@ class Guesser:
             log.error("refiner unusable: %s: %s", type(e).__name__, e)
         return self.refiner
 
-    def refine(self, h: History, turn: Turn) -> int:
-        """Measure this turn's cells (planner/refine.py) within cfg.refine_s; returns how many."""
+    def refine(self, h: History, turn: Turn, ask: bool = False) -> int:
+        """Measure this turn's cells (planner/refine.py) within cfg.refine_s; returns how many. An
+        ask turn (``ask``) measures only when the refiner's ``turns`` is "both"."""
         r = self.build_refiner()
-        if r is None or turn.remaining_overage < self.cfg.llm_min_overage_s:
+        if r is None or (ask and r.turns != "both") or turn.remaining_overage < self.cfg.llm_min_overage_s:
             return 0
         import time
 

@@ -11,6 +11,11 @@ base rate, pooled) and keywords_cv, plus per-kind figures; with a second prompt 
 the three cross-prompt figures: the two prompts' agreement (equal yes rates), the main prompt's
 real cells ranking the other's answers (AUC), and the completion's out-of-fold predictions
 (trained on the main prompt only) ranking the other's answers (AUC), on the same cells.
+
+    python scripts/fit_completion.py --cv --json --learning-curve 60 120 180 240
+
+adds "learning_curve": the same CV with each fold's training keywords cut to M (the first M of a
+fixed order), and the auc_mean gained per doubling of M: what growing the bank would buy.
 """
 from __future__ import annotations
 
@@ -33,6 +38,9 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--knowledge", default="build/real",
                    help="knowledge table (make universe) for the baseline on natural questions that have a "
                         "knowledge twin (same text); skipped when absent")
+    p.add_argument("--learning-curve", type=int, nargs="+", metavar="M", default=None,
+                   help="also fit on the first M training keywords of each fold, for each M, and report the "
+                        "out-of-fold metrics and the auc_mean gain per doubling (tables.completion.learning_curve)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true")
     return p
@@ -44,7 +52,7 @@ def main(args) -> dict:
     from tables import bank_sources as bs
     from tables.answer_bank import load_bank
     from tables.answer_table import bank_cells
-    from tables.completion import MODELS, cross_validate, score
+    from tables.completion import MODELS, cross_validate, learning_curve, score
     from tables.embeddings import COMPLETION_SOURCE, ROOT as EMB_ROOT, load_embeddings
     from tables.noise import auc
     from tables.question_bank import question_bank
@@ -73,6 +81,9 @@ def main(args) -> dict:
            "calibrated": cal_main is not None, **res["model"], "baseline_auc": res["baseline"]["auc_pooled"],
            "baseline": res["baseline"],
            "by_kind": {k: {"auc_mean": v["model"]["auc_mean"], "ece": v["model"]["ece"]} for k, v in res["by_kind"].items()}}
+    if args.learning_curve:
+        out["learning_curve"] = learning_curve(factory, X, Y, args.learning_curve, folds=args.folds, seed=args.seed,
+                                               labels=labels)
     if Path(args.knowledge, "P.npy").exists():
         out["knowledge_baseline"] = knowledge_baseline(args.knowledge, kws, nat, res["oof"], labels)
     if others:

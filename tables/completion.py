@@ -334,3 +334,35 @@ def cross_validate(model_factory, X, Y, folds: int = 5, seed: int = 0, groups=No
             out["by_kind"][kind] = {"questions": int(c.sum()), "model": score(oof[:, c], labels[:, c]),
                                     "baseline": score(base[:, c], labels[:, c])}
     return out
+
+
+def learning_curve(model_factory, X, Y, sizes, folds: int = 5, seed: int = 0, labels=None) -> dict:
+    """How the completion improves with the number of training keywords (keyword-folded CV).
+
+    In each of ``folds`` folds the model is fitted on the first m of a fixed random order of the
+    fold's training keywords, for every m in ``sizes`` (so a larger size holds every keyword of a
+    smaller one), and scored on the fold's whole test set (the same test keywords for every size).
+    X (n, F); Y (n, Q) soft targets; labels (n, Q) 0/1 (default Y >= 0.5). A size above the
+    smallest fold's training set is refused. Returns {"sizes": [{"train_keywords": m, "auc_mean",
+    "auc_pooled", "log_loss", "ece"} ...] (out-of-fold metrics pooled over folds), "per_doubling":
+    the least-squares slope of auc_mean on log2(m) (the gain a doubling of the bank buys, by this
+    curve), "folds", "seed"}.
+    """
+    X, Y = np.asarray(X, np.float64), np.asarray(Y, np.float64)
+    labels = (Y >= 0.5).astype(float) if labels is None else np.asarray(labels, float)
+    sizes = sorted({int(m) for m in sizes})
+    splits = list(keyword_folds(X.shape[0], folds, seed))
+    most = min(len(tr) for tr, _ in splits)
+    if not sizes or sizes[0] < 2 or sizes[-1] > most:
+        raise ValueError(f"learning-curve sizes must lie in [2, {most}] (the smallest training fold); got {sizes}")
+    rng = np.random.default_rng(seed)
+    oof = {m: np.empty_like(Y) for m in sizes}
+    for tr, te in splits:
+        order = rng.permutation(tr)
+        for m in sizes:
+            oof[m][te] = model_factory().fit(X[order[:m]], Y[order[:m]]).predict_proba(X[te])
+    rows = [{"train_keywords": m, **{k: v for k, v in score(oof[m], labels).items() if k != "questions_scored"}}
+            for m in sizes]
+    slope = float(np.polyfit(np.log2(sizes), [r["auc_mean"] for r in rows], 1)[0]) if len(sizes) > 1 else float("nan")
+    return {"sizes": rows, "per_doubling": slope, "folds": folds, "seed": seed}
+

@@ -132,3 +132,31 @@ def test_cell_scale_undoes_known_overconfidence():
     np.testing.assert_allclose(apply_platt(pred[m], sc["a"], sc["b"]), S[m], atol=0.03)
     with pytest.raises(ValueError, match="shape"):
         fit_cell_scale(pred[:, :5], S)
+
+
+def test_learning_curve_nests_training_sets_and_improves_on_low_rank():
+    from tables.completion import learning_curve
+
+    X, Y = low_rank(n=150, Q=20)
+    X = np.hstack([X, np.arange(150)[:, None]])      # last column: the keyword id, to see which rows fits get
+    seen = []
+
+    class Spy(CompletionModel):
+        def fit(self, X, Y):
+            seen.append(X[:, -1].astype(int))
+            return super().fit(X[:, :-1], Y)
+
+        def predict_proba(self, X):
+            return super().predict_proba(X[:, :-1])
+
+    res = learning_curve(lambda: Spy(), X, Y, sizes=[40, 10, 100], folds=3, seed=1)
+    assert [r["train_keywords"] for r in res["sizes"]] == [10, 40, 100]
+    assert [len(s) for s in seen] == [10, 40, 100] * 3
+    tests = [set(te.tolist()) for _, te in keyword_folds(150, 3, 1)]
+    for f, test in enumerate(tests):
+        a, b, c = (set(s.tolist()) for s in seen[3 * f:3 * f + 3])
+        assert a < b < c and not c & test                                  # nested, never a test keyword
+    auc = [r["auc_mean"] for r in res["sizes"]]
+    assert auc[0] + 0.02 < auc[2] and auc[2] > 0.9 and res["per_doubling"] > 0
+    with pytest.raises(ValueError, match="learning-curve sizes"):
+        learning_curve(lambda: CompletionModel(), X[:, :-1], Y, sizes=[101], folds=3)

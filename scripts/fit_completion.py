@@ -12,7 +12,7 @@ the three cross-prompt figures: the two prompts' agreement (equal yes rates), th
 real cells ranking the other's answers (AUC), and the completion's out-of-fold predictions
 (trained on the main prompt only) ranking the other's answers (AUC), on the same cells.
 
-    python scripts/fit_completion.py --cv --json --learning-curve 60 120 180 240
+    python scripts/fit_completion.py --cv --json --learning-curve 64 128 256
 
 adds "learning_curve": the same CV with each fold's training keywords cut to M (the first M of a
 fixed order), and the auc_mean gained per doubling of M: what growing the bank would buy.

@@ -365,4 +365,3 @@ def learning_curve(model_factory, X, Y, sizes, folds: int = 5, seed: int = 0, la
             for m in sizes]
     slope = float(np.polyfit(np.log2(sizes), [r["auc_mean"] for r in rows], 1)[0]) if len(sizes) > 1 else float("nan")
     return {"sizes": rows, "per_doubling": slope, "folds": folds, "seed": seed}
-

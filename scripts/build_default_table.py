@@ -51,6 +51,9 @@ def make_parser() -> argparse.ArgumentParser:
                    help="prior weight of two more LLM types, half each: the bank's calibrated cells before the unseen-prompt map (truthful) and half way to it (llm_half)")
     p.add_argument("--no-unseen-map", action="store_true",
                    help="keep the bank prompts' own answers: no map to the development prompt (tables/reliability.py)")
+    p.add_argument("--bank-keywords", type=int, default=None,
+                   help="use only the main bank source's first N keywords (the bank as it stood at N; make default "
+                        "pins 360, docs/default_table.md section 18); default all")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true")
     return p
@@ -103,7 +106,8 @@ def main(args) -> dict:
     kw = dict(bank_root=args.bank_root, embeddings_dir=args.embeddings, completion_embeddings=completion_dir(args), exact_weight=args.exact_weight,
               seed=args.seed, progress=log, completion=args.completion, unseen=not args.no_unseen_map,
               truthful_weight=args.truthful_weight, bias_types=args.bias_types,
-              per_question_bias=args.per_question_bias, soft_completion=args.soft_completion)
+              per_question_bias=args.per_question_bias, soft_completion=args.soft_completion,
+              bank_keywords=args.bank_keywords)
     if args.sweep:
         from planner.analysis import analyze
         from planner.tree import QuestionTree

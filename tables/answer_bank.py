@@ -250,6 +250,13 @@ class Bank:
         keep = ~np.isnan(L).all(axis=1)
         return Bank(self.source, [k for k, m in zip(self.keywords, keep) if m], list(qids), L[keep], self.spec)
 
+    def head(self, n: int) -> "Bank":
+        """This source on its first ``n`` keywords (the order they were scored in: shard order), as
+        the bank stood when it held ``n``; ValueError when it holds fewer."""
+        if not 0 < n <= len(self.keywords):
+            raise ValueError(f"{self.source}: asked for the first {n} keywords, the bank holds {len(self.keywords)}")
+        return Bank(self.source, self.keywords[:n], list(self.qids), self.logit[:n], self.spec)
+
     def grid(self, keywords, qids) -> np.ndarray:
         """(N, Q) float64 logits on the grid ``keywords`` x ``qids`` (any order, any names); NaN
         where this source has no cell."""

@@ -308,13 +308,15 @@ def reweigh_llm_types(types, extra, llm_weight: float):
 def build_default_table(n_keywords: int = 12000, *, bank_root=None, embeddings_dir=None, main_source=None,
                         other_sources=None, exact_weight: float = 0.2, completion: str = "kernel", seed: int = 0,
                         unseen: bool = True, truthful_weight: float = 0.0, bias_types: bool = False, per_question_bias: bool = False,
-                        soft_completion: bool = False, completion_embeddings=None, progress=print):
+                        soft_completion: bool = False, completion_embeddings=None, bank_keywords: int | None = None,
+                        progress=print):
     """(Table, AnswererTypes, report dict). See the module docstring.
 
     ``embeddings_dir``: the keyword embeddings the prior is learned on (and, by default, the
     completion's features); ``completion_embeddings``: another embeddings dir for the completion
     model's features (every cut keyword needs a row there; a bank keyword without one is left out of
-    the completion's training, as with the prior's embeddings)."""
+    the completion's training, as with the prior's embeddings); ``bank_keywords``: use only the main
+    source's first N keywords (the bank as it stood at N; docs/default_table.md section 18)."""
     from planner.table import make_table
     from tables import bank_sources as bs
     from tables.answer_bank import load_bank
@@ -350,6 +352,9 @@ def build_default_table(n_keywords: int = 12000, *, bank_root=None, embeddings_d
     nat = question_bank(kinds=("natural",))
     qids = nat["id"].tolist()
     banks = {s: load_bank(bank_root / s) for s in [main_source, *other_sources]}
+    if bank_keywords is not None:
+        banks[main_source] = banks[main_source].head(bank_keywords)
+    rep["bank_keywords"] = len(banks[main_source].keywords)
     cals = {s: bs.calibration(s, root=bank_root) for s in banks}
     sources = [(banks[s], cals[s]) for s in banks]
     main = banks[main_source]

@@ -236,6 +236,18 @@ def test_select_keeps_questions_in_order():
     assert np.isnan(sel.logit[:, 2]).all() and sel.cells == 4
 
 
+def test_head_is_the_bank_as_it_stood():
+    L = np.arange(12, dtype=np.float32).reshape(4, 3)
+    b = Bank("s", ["a", "b", "c", "d"], ["q1", "q2", "q3"], L, {})
+    h = b.head(2)
+    assert h.keywords == ["a", "b"] and h.qids == b.qids and h.source == "s"
+    np.testing.assert_array_equal(h.logit, L[:2])
+    assert b.head(4).cells == 12
+    for n in (0, 5):
+        with pytest.raises(ValueError, match=f"first {n} keywords, the bank holds 4"):
+            b.head(n)
+
+
 @pytest.mark.llm
 @pytest.mark.skipif(not (SMOL / "config.json").exists(), reason="models/smollm2 absent")
 def test_script_extends_bank_with_smollm2(tmp_path):

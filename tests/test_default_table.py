@@ -241,3 +241,23 @@ def test_completion_features_from_another_embeddings_dir(fake_data, tmp_path):
     with pytest.raises(ValueError, match="short.*no embedding for 1 of the table's keywords") as e:
         build_default_table(200, completion_embeddings=short, **kw)
     assert plain.names[0] in str(e.value)
+
+
+def test_bank_keywords_builds_the_table_of_the_bank_as_it_stood(fake_data):
+    from tables import bank_sources as bs
+    from tables.answer_bank import load_bank
+    from tables.default_table import build_default_table
+
+    kw = dict(bank_root=fake_data / "bank", embeddings_dir=fake_data / "emb", progress=lambda m: None, unseen=False)
+    full, _, rep_full = build_default_table(400, **kw)
+    pinned, _, rep = build_default_table(400, bank_keywords=20, **kw)
+    main = load_bank(fake_data / "bank" / bs.make_job(bs.MAIN, root=fake_data / "bank").source)
+    assert rep["bank_keywords"] == 20 and rep_full["bank_keywords"] == len(main.keywords) > 20
+    other = set().union(*(load_bank(fake_data / "bank" / s).keywords for s in rep["other_sources"]))
+    measured, cut = set(pinned.meta["refine"]["measured_keywords"]), set(pinned.keywords["keyword"])
+    assert measured <= set(main.keywords[:20]) | other               # the main source's later keywords are predicted
+    assert set(main.keywords[:20]) & cut <= measured and (set(main.keywords[20:]) - other) & cut
+    assert 0 < rep["bank_cells_in_table"] < rep_full["bank_cells_in_table"]
+    assert rep["completion_cv"]["keywords_cv"] == 20
+    with pytest.raises(ValueError, match="the bank holds"):
+        build_default_table(400, bank_keywords=len(main.keywords) + 1, **kw)

@@ -8,10 +8,12 @@ and things of the development hold-out (tables/holdout_public.csv, never in the 
 seeded sample. Answerer: the LLM alone (``llm-only``: it answers letter questions too) with
 ``--prompt`` (default ``kaggle``, a starter-notebook wording the bank never used). Guessers: q20
 on each table given (its TABLE/tree.npz when it fits, else fitted now), on the SAME answers (one
-memo of the answerer's replies across tables). ``--refine on`` plays as the agent does: each
-turn a game measures asked questions for keywords the table only predicts, with the bank's prompt
-(the agent's rule and turns unless ``--refine-rule`` / ``--refine-turns`` say; planner/refine.py,
-tables/refine_llm.py; ``--refine both`` plays every table with and without it).
+memo of the answerer's replies across tables). ``--refine off`` (default) plays as the agent
+ships (refinement off since docs/default_table.md section 19); ``--refine on`` as the agent does
+with ``Q20_REFINE_CELLS=8``: each turn a game measures asked questions for keywords the table only
+predicts, with the bank's prompt (the agent's rule and turns unless ``--refine-rule`` /
+``--refine-turns`` say; planner/refine.py, tables/refine_llm.py; ``--refine both`` plays every
+table with and without it).
 Writes OUT/games.csv (with transcripts), OUT/summary.json and the markdown page (OUT/results_live.md
 unless --page names another, e.g. docs/results_live.md).
 """
@@ -40,12 +42,12 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--holdout", type=int, default=40, help="hold-out things to play")
     p.add_argument("--holdout-only", action="store_true",
                    help="play only the hold-out set (the same sample as a full run with these sizes and seed)")
-    p.add_argument("--refine", choices=("off", "on", "both"), default="on",
-                   help="measure cells during games as the agent does (on), not (off), or play both")
+    p.add_argument("--refine", choices=("off", "on", "both"), default="off",
+                   help="measure cells during games (on, as the agent with Q20_REFINE_CELLS=8), not (off, the agent as shipped), or play both")
     p.add_argument("--refine-rule", choices=RULES, default=None,
                    help="which cells refinement measures (planner/refine.py; agent default)")
     p.add_argument("--refine-top", type=int, default=None, help="keywords considered (default: the rule's own, planner.refine.RULE_TOP)")
-    p.add_argument("--refine-cells", type=int, default=None, help="cells a game measures a turn (agent default)")
+    p.add_argument("--refine-cells", type=int, default=None, help="cells a game measures a turn (default: the agent's, else agent.config.REFINE_CELLS_ON)")
     p.add_argument("--refine-turns", choices=TURNS, default=None,
                    help="measure at the guess turn only, or at both turns of a round (agent default)")
     p.add_argument("--threads", type=int, default=2)
@@ -116,7 +118,7 @@ def make_refiner(table, model, threads: int, top: int, cells: int, scorers: dict
 def main(args) -> dict:
     import pandas as pd
 
-    from agent.config import Config
+    from agent.config import REFINE_CELLS_ON, Config
     from agent.harness import llm_only_answerer, memo_answerer
     from planner.evaluation import play_games, summarize
     from planner.table import atomic_write
@@ -136,7 +138,7 @@ def main(args) -> dict:
     d = Config(root=ROOT)
     rule = d.refine_rule if args.refine_rule is None else args.refine_rule
     top = d.with_(refine_rule=rule).refine_keywords() if args.refine_top is None else args.refine_top
-    cells = d.refine_cells if args.refine_cells is None else args.refine_cells
+    cells = (d.refine_cells or REFINE_CELLS_ON) if args.refine_cells is None else args.refine_cells
     turns = d.refine_turns if args.refine_turns is None else args.refine_turns
     modes = {"off": [False], "on": [True], "both": [False, True]}[args.refine]
     frames, rows, scorers = [], [], {}

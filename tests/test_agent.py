@@ -10,7 +10,7 @@ import pytest
 
 pytest.importorskip("kaggle_environments")
 
-from agent.config import Config, from_env  # noqa: E402
+from agent.config import REFINE_CELLS_ON, Config, from_env  # noqa: E402
 from agent.core import Agent  # noqa: E402
 from agent.guesser import clean_guess  # noqa: E402
 from agent.llm import LazyLLM  # noqa: E402
@@ -113,6 +113,9 @@ def test_from_env_defaults_beside_main(tmp_path):
     assert from_env(tmp_path, environ={"Q20_REFINE_RULE": " contradiction "}).refine_rule == "contradiction"
     assert from_env(tmp_path, environ={"Q20_REFINE_RULE": "suspects"}).refine_rule == "suspects"
     assert from_env(tmp_path, environ={}).refine_turns == "both"
+    # refinement is off unless asked for (docs/default_table.md section 19)
+    assert from_env(tmp_path, environ={}).refine_cells == 0
+    assert from_env(tmp_path, environ={"Q20_REFINE_CELLS": "8"}).refine_cells == REFINE_CELLS_ON == 8
     assert from_env(tmp_path, environ={"Q20_REFINE_TURNS": " guess "}).refine_turns == "guess"
     # a typo keeps the default (refinement stays on) rather than making the Refiner refuse to build
     bad = from_env(tmp_path, environ={"Q20_REFINE_TURNS": "ask", "Q20_REFINE_RULE": "suspect"})

@@ -5,7 +5,8 @@ and guesses, and the planner's :class:`~planner.walk.Walker` gives the move. Whe
 out-of-universe rule (agent/ood.py) fires, the guess comes from the LLM instead, conditioned
 on the questions and answers; the decision and its z-score are logged every guess turn.
 
-Refinement (planner/refine.py): when the LLM is loaded and the table says how its cells were
+Refinement (planner/refine.py; off by default, ``cfg.refine_cells`` = 0): when it is switched
+on, the LLM is loaded and the table says how its cells were
 measured (``meta["refine"]``, tables/refine_llm.py), each guess turn (and, with
 ``cfg.refine_turns == "both"``, which the refiner carries, each ask turn) first measures the
 asked questions for keywords whose cells the table only predicts (``cfg.refine_rule``), within

@@ -117,7 +117,7 @@ def test_from_env_defaults_beside_main(tmp_path):
     assert from_env(tmp_path, environ={}).refine_cells == 0
     assert from_env(tmp_path, environ={"Q20_REFINE_CELLS": "8"}).refine_cells == REFINE_CELLS_ON == 8
     assert from_env(tmp_path, environ={"Q20_REFINE_TURNS": " guess "}).refine_turns == "guess"
-    # a typo keeps the default (refinement stays on) rather than making the Refiner refuse to build
+    # a typo keeps the default rule and turns rather than making the Refiner refuse to build
     bad = from_env(tmp_path, environ={"Q20_REFINE_TURNS": "ask", "Q20_REFINE_RULE": "suspect"})
     assert bad.refine_turns == "both" and bad.refine_rule == "suspects"
     # each rule considers as many keywords as it was played live with, unless refine_top says

@@ -47,7 +47,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--refine-rule", choices=RULES, default=None,
                    help="which cells refinement measures (planner/refine.py; agent default)")
     p.add_argument("--refine-top", type=int, default=None, help="keywords considered (default: the rule's own, planner.refine.RULE_TOP)")
-    p.add_argument("--refine-cells", type=int, default=None, help="cells a game measures a turn (default: the agent's, else agent.config.REFINE_CELLS_ON)")
+    p.add_argument("--refine-cells", type=int, default=None, help="cells a game measures a turn (default agent.config.REFINE_CELLS_ON)")
     p.add_argument("--refine-turns", choices=TURNS, default=None,
                    help="measure at the guess turn only, or at both turns of a round (agent default)")
     p.add_argument("--threads", type=int, default=2)
@@ -138,7 +138,7 @@ def main(args) -> dict:
     d = Config(root=ROOT)
     rule = d.refine_rule if args.refine_rule is None else args.refine_rule
     top = d.with_(refine_rule=rule).refine_keywords() if args.refine_top is None else args.refine_top
-    cells = (d.refine_cells or REFINE_CELLS_ON) if args.refine_cells is None else args.refine_cells
+    cells = REFINE_CELLS_ON if args.refine_cells is None else args.refine_cells
     turns = d.refine_turns if args.refine_turns is None else args.refine_turns
     modes = {"off": [False], "on": [True], "both": [False, True]}[args.refine]
     frames, rows, scorers = [], [], {}

@@ -115,7 +115,6 @@ def test_kernel_completion_recovers_low_rank_and_matches_solve():
         KernelCompletion().predict_proba(X)
 
 
-
 def test_kernel_tau_is_the_mean_gcv_minimum_over_its_grid():
     """The kernel's sharpness is the grid point with the least mean (over questions) of each
     question's best-penalty GCV error: checked against a naive loop, on data whose best tau is
@@ -140,6 +139,8 @@ def test_kernel_tau_is_the_mean_gcv_minimum_over_its_grid():
     m = KernelCompletion(taus=taus, alphas=alphas, calibrate_folds=0).fit(X, Y)
     assert m.tau_ == want
     assert want not in (taus[0], taus[-1])
+
+
 def test_cell_scale_undoes_known_overconfidence():
     """Predictions twice as sure (in logit) as the soft cells they stand for: the scale's slope is
     about 1/2, the intercept about 0, and the soft log-loss drops; NaN cells are left out."""

@@ -39,6 +39,8 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--sweep-types", action="store_true",
                    help="--sweep: plan with the answerer types (slower); default the table alone (the llm type)")
     p.add_argument("--completion", default="kernel", choices=["ridge", "kernel"], help="completion model")
+    p.add_argument("--kernel-taus", type=float, nargs="+", default=None,
+                   help="the kernel completion's tau grid (tables.completion.KernelCompletion taus; default its own)")
     p.add_argument("--mc-games", type=int, default=1000, help="--sweep: Monte-Carlo games off the tree")
     p.add_argument("--bias-types", action="store_true",
                    help="answerer types by yes-bias: one per greedy LLM source of the bank (tables/bias_types.py)")
@@ -82,6 +84,17 @@ def holdout_estimate(analysis, rows) -> float:
     return float(np.mean([max((p[i] for i in r), default=0.0) for r in rows]))
 
 
+def completion_params(args) -> dict | None:
+    """The completion model's parameters the command line sets (None: the model's defaults)."""
+    if args.kernel_taus is None:
+        return None
+    if args.completion != "kernel":
+        raise SystemExit(f"--kernel-taus applies to --completion kernel, not {args.completion!r}")
+    if min(args.kernel_taus) <= 0:
+        raise SystemExit(f"--kernel-taus: every tau must be > 0, got {args.kernel_taus}")
+    return {"taus": tuple(args.kernel_taus)}
+
+
 def completion_dir(args):
     """The completion's embeddings dir: --completion-embeddings; None (= the prior's) for 'same' or
     when only --embeddings is given; else the committed default."""
@@ -107,7 +120,7 @@ def main(args) -> dict:
               seed=args.seed, progress=log, completion=args.completion, unseen=not args.no_unseen_map,
               truthful_weight=args.truthful_weight, bias_types=args.bias_types,
               per_question_bias=args.per_question_bias, soft_completion=args.soft_completion,
-              bank_keywords=args.bank_keywords)
+              bank_keywords=args.bank_keywords, completion_params=completion_params(args))
     if args.sweep:
         from planner.analysis import analyze
         from planner.tree import QuestionTree

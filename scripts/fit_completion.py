@@ -35,6 +35,8 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--bank-root", default=None)
     p.add_argument("--embeddings", default=None, help="default tables/embeddings/qwen1.5b-facts (tables.embeddings.COMPLETION_SOURCE)")
     p.add_argument("--model", default="kernel", choices=["ridge", "kernel"], help="tables.completion.MODELS (kernel: what the default table uses)")
+    p.add_argument("--kernel-taus", type=float, nargs="+", default=None,
+                   help="--model kernel: its tau grid (default the model's own, tables.completion.KernelCompletion)")
     p.add_argument("--knowledge", default="build/real",
                    help="knowledge table (make universe) for the baseline on natural questions that have a "
                         "knowledge twin (same text); skipped when absent")
@@ -75,9 +77,12 @@ def main(args) -> dict:
     Y, _ = bank_cells(kws, qids, sources)                       # averaged over prompt styles where scored
     labels = (S_main[full] >= 0.5).astype(float)                # held-out answers: the main prompt's
     Model = MODELS[args.model]
-    factory = (lambda: Model(rank=args.rank, seed=args.seed)) if args.model == "ridge" else (lambda: Model(seed=args.seed))  # noqa: E731
+    if args.kernel_taus is not None and args.model != "kernel":
+        raise SystemExit(f"--kernel-taus applies to --model kernel, not {args.model!r}")
+    kernel = {"taus": tuple(args.kernel_taus)} if args.kernel_taus else {}
+    factory = (lambda: Model(rank=args.rank, seed=args.seed)) if args.model == "ridge" else (lambda: Model(seed=args.seed, **kernel))  # noqa: E731
     res = cross_validate(factory, X, Y, folds=args.folds, seed=args.seed, groups=nat["topic"].to_numpy(), labels=labels)
-    out = {"model": args.model, "keywords_cv": len(kws), "questions": len(qids), "main_source": main_name,
+    out = {"model": args.model, **({"taus": list(kernel["taus"])} if kernel else {}), "keywords_cv": len(kws), "questions": len(qids), "main_source": main_name,
            "calibrated": cal_main is not None, **res["model"], "baseline_auc": res["baseline"]["auc_pooled"],
            "baseline": res["baseline"],
            "by_kind": {k: {"auc_mean": v["model"]["auc_mean"], "ece": v["model"]["ece"]} for k, v in res["by_kind"].items()}}

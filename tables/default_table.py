@@ -309,14 +309,17 @@ def build_default_table(n_keywords: int = 12000, *, bank_root=None, embeddings_d
                         other_sources=None, exact_weight: float = 0.2, completion: str = "kernel", seed: int = 0,
                         unseen: bool = True, truthful_weight: float = 0.0, bias_types: bool = False, per_question_bias: bool = False,
                         soft_completion: bool = False, completion_embeddings=None, bank_keywords: int | None = None,
-                        progress=print):
+                        completion_params: dict | None = None, progress=print):
     """(Table, AnswererTypes, report dict). See the module docstring.
 
     ``embeddings_dir``: the keyword embeddings the prior is learned on (and, by default, the
     completion's features); ``completion_embeddings``: another embeddings dir for the completion
     model's features (every cut keyword needs a row there; a bank keyword without one is left out of
     the completion's training, as with the prior's embeddings); ``bank_keywords``: use only the main
-    source's first N keywords (the bank as it stood at N; docs/default_table.md section 18)."""
+    source's first N keywords (the bank as it stood at N; docs/default_table.md section 18);
+    ``completion_params``: keyword arguments of the completion model (e.g. ``{"taus": (1, 2)}``)."""
+    from functools import partial
+
     from planner.table import make_table
     from tables import bank_sources as bs
     from tables.answer_bank import load_bank
@@ -361,7 +364,9 @@ def build_default_table(n_keywords: int = 12000, *, bank_root=None, embeddings_d
     train_kw = [k for k in main.keywords if k in zrow]
     Xtr, Ytr = bank_training(train_kw, qids, sources, Z, zrow)
     labels = (Ytr >= 0.5).astype(float)
-    Model = MODELS[completion]
+    Model = partial(MODELS[completion], **(completion_params or {}))
+    if completion_params:
+        rep["completion_params"] = {k: list(v) if isinstance(v, tuple) else v for k, v in completion_params.items()}
     cv = cross_validate(lambda: Model(seed=seed), Xtr, Ytr, folds=5, seed=seed, groups=nat["topic"].to_numpy(),
                         labels=labels)
     rep["completion_cv"] = {"model_name": completion, "keywords_cv": int(len(Xtr)),

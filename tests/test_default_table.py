@@ -261,3 +261,43 @@ def test_bank_keywords_builds_the_table_of_the_bank_as_it_stood(fake_data):
     assert rep["completion_cv"]["keywords_cv"] == 20
     with pytest.raises(ValueError, match="the bank holds"):
         build_default_table(400, bank_keywords=len(main.keywords) + 1, **kw)
+
+
+def test_completion_params_reach_the_completion_model(fake_data, tmp_path):
+    from tables.default_table import build_default_table
+
+    kw = dict(bank_root=fake_data / "bank", embeddings_dir=fake_data / "emb", progress=lambda m: None, unseen=False)
+    plain, _, rep0 = build_default_table(200, **kw)
+    sharp, _, rep = build_default_table(200, completion_params={"taus": (50.0,)}, **kw)
+    assert "completion_params" not in rep0 and rep["completion_params"] == {"taus": [50.0]}
+    assert rep["completion_cv"]["model"] != rep0["completion_cv"]["model"]       # the CV ran the given grid
+    nat = np.flatnonzero((plain.questions["kind"] == "natural").to_numpy())
+    measured = set(plain.meta["refine"]["measured_keywords"])
+    pred = [i for i, n in enumerate(plain.names) if n not in measured]
+    assert not np.allclose(sharp.P[np.ix_(pred, nat)], plain.P[np.ix_(pred, nat)])   # predictions moved
+    # the script's flag: the grid in the report; a bad grid or a non-kernel model is a clear error
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import build_default_table as script
+
+    base = ["--out", str(tmp_path / "t"), "--n-keywords", "150", "--bank-root", str(fake_data / "bank"),
+            "--embeddings", str(fake_data / "emb"), "--no-unseen-map", "--json"]
+    script.main(script.make_parser().parse_args(base + ["--kernel-taus", "1", "2"]))
+    assert json.loads((tmp_path / "t" / "report.json").read_text())["completion_params"] == {"taus": [1.0, 2.0]}
+    for bad, msg in ((["--kernel-taus", "0", "2"], "must be > 0"),
+                     (["--kernel-taus", "1", "--completion", "ridge"], "applies to --completion kernel")):
+        with pytest.raises(SystemExit, match=msg):
+            script.main(script.make_parser().parse_args(base + bad))
+
+
+def test_fit_completion_script_takes_the_kernel_grid(fake_data, tmp_path, capsys):
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import fit_completion as script
+
+    base = ["--cv", "--json", "--bank-root", str(fake_data / "bank"), "--embeddings", str(fake_data / "emb"),
+            "--knowledge", str(tmp_path / "none")]
+    out = script.main(script.make_parser().parse_args(base + ["--kernel-taus", "0.5", "1"]))
+    assert out["taus"] == [0.5, 1.0] and out["keywords_cv"] == 60 and 0 <= out["auc_mean"] <= 1
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["taus"] == [0.5, 1.0]
+    assert "taus" not in script.main(script.make_parser().parse_args(base))
+    with pytest.raises(SystemExit, match="applies to --model kernel"):
+        script.main(script.make_parser().parse_args(base + ["--kernel-taus", "1", "--model", "ridge"]))

@@ -59,7 +59,9 @@ def main(args) -> dict:
     text = json.dumps(out, indent=1)
     print(text)
     if args.json:
-        Path(args.json).write_text(text + "\n")
+        from planner.table import atomic_write
+
+        atomic_write(Path(args.json), lambda f: f.write_text(text + "\n"))
     return out
 
 

@@ -202,6 +202,8 @@ class KernelCompletion:
             raise ValueError(f"need X (n, F) and Y (n, Q) with the same n; got {X.shape} and {Y.shape}")
         if not (np.isfinite(Y).all() and (Y >= 0).all() and (Y <= 1).all()):
             raise ValueError("Y must be finite probabilities in [0, 1] (fill or drop unscored cells first)")
+        if len(self.taus) == 0 or min(self.taus) <= 0:
+            raise ValueError(f"taus must be a non-empty grid of kernel sharpness values > 0, got {tuple(self.taus)}")
         self.X_ = self._unit(X)
         T = logit(Y)
         self.tau_, self.dual_, self.intercept_ = self._fit_dual(self.X_, T)

@@ -113,6 +113,9 @@ def test_kernel_completion_recovers_low_rank_and_matches_solve():
     np.testing.assert_allclose(m.decision_function(X[50:60]), np.exp(5.0 * (Xt @ Xu.T - 1)) @ dual + T.mean(0), atol=1e-8)
     with pytest.raises(RuntimeError, match="not fitted"):
         KernelCompletion().predict_proba(X)
+    for bad in ((), (0.0, 2.0), (-1.0,)):
+        with pytest.raises(ValueError, match=r"taus must be .* > 0, got \("):
+            KernelCompletion(taus=bad).fit(X[:50], Y[:50])
 
 
 def test_kernel_tau_is_the_mean_gcv_minimum_over_its_grid():

@@ -376,6 +376,25 @@ def recorded_cells(table, games: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["keyword", "k", "q", "kind", "answer", "p"])
 
 
+def reply_cells(table, replies: pd.DataFrame) -> pd.DataFrame:
+    """The table's cells at the (keyword, question) pairs of recorded replies (a live memo file:
+    columns keyword, question, answer), once each (the first reply kept): rows whose keyword is a
+    table row (exact name) and whose question is a column, unparsed answers left out.
+    Columns: keyword, k, q, kind, answer, p (as :func:`recorded_cells`)."""
+    if missing := {"keyword", "question", "answer"} - set(replies.columns):
+        raise ValueError(f"replies lack columns {sorted(missing)}")
+    row = {n: i for i, n in enumerate(table.names)}
+    qidx = table.question_index()
+    kinds = table.questions["kind"].tolist()
+    seen = {}
+    for kw, q, a in zip(replies["keyword"], replies["question"], replies["answer"]):
+        k, j, ans = row.get(kw), qidx.get(q), parse_answer(a)
+        if k is not None and j is not None and ans is not None:
+            seen.setdefault((k, j), (str(kw), int(ans)))
+    rows = [(kw, k, j, kinds[j], a, float(table.P[k, j])) for (k, j), (kw, a) in seen.items()]
+    return pd.DataFrame(rows, columns=["keyword", "k", "q", "kind", "answer", "p"])
+
+
 def cell_calibration(p, answer, edges=(0, .05, .1, .2, .35, .5, .65, .8, .9, .95, 1)) -> dict:
     """How cells ``p`` (n,) predict hard answers (n,) 0/1: n, the answerers' yes rate, the cells'
     mean, AUC, log-loss (cells clipped to [1e-3, 1 - 1e-3]), the share of answers on the other

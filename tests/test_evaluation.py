@@ -229,3 +229,38 @@ def test_replay_refined_guesses_itself_and_refinement_helps():
     ref = replay_refined(Walker(blur), games, r)
     assert (ref["refined_cells"] <= 8 * games["rounds_played"].to_numpy()).all() and ref["refined_cells"].sum() > 0
     assert ref["solved"].sum() > base["solved"].sum() and ref["rank"].median() < base["rank"].median()
+
+
+def test_reply_cells_reads_a_memo_once_per_cell(tmp_path):
+    import sys
+
+    import pandas as pd
+
+    from planner.evaluation import reply_cells
+    from planner.table import save_table
+
+    t = make_halving(3)
+    texts = t.questions["text"].tolist()
+    replies = pd.DataFrame({"keyword": [t.names[5], t.names[5], t.names[5], "unknown thing", t.names[2], t.names[2]],
+                            "question": [texts[0], texts[0], texts[1], texts[0], "not a column", texts[2]],
+                            "answer": ["yes", "no", "No.", "yes", "yes", "maybe"]})
+    cells = reply_cells(t, replies)
+    # the first reply to a cell counts; unknown keywords, other questions and unparsed answers are left out
+    assert list(zip(cells["k"], cells["q"], cells["answer"])) == [(5, 0, 1), (5, 1, 0)]
+    assert np.allclose(cells["p"], t.P[5, [0, 1]])
+    with pytest.raises(ValueError, match=r"lack columns \['answer'\]"):
+        reply_cells(t, replies.drop(columns="answer"))
+    # the script: the same cells scored, one line a table
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    import score_replies as script
+
+    save_table(make_table(t.names, t.P, questions=texts, kinds=["natural", "natural", "spelling"]), tmp_path / "t")
+    f = tmp_path / "replies.csv"
+    replies.to_csv(f, index=False)
+    out = script.main(script.make_parser().parse_args(["--table", str(tmp_path / "t"), "--replies", str(f), "--all-keywords"]))
+    assert out[0]["cells"] == 2 and out[0]["keywords"] == 1 and out[0]["yes_rate"] == 0.5
+    assert out[0]["auc"] == 1.0                                    # bit 0 of 5 is set (yes), bit 1 is not (no)
+    held = script.main(script.make_parser().parse_args(["--table", str(tmp_path / "t"), "--replies", str(f)]))
+    assert held[0]["cells"] == 0                                  # none of these keywords is in the hold-out
+    with pytest.raises(SystemExit, match="no file"):
+        script.main(script.make_parser().parse_args(["--table", str(tmp_path / "t"), "--replies", str(tmp_path / "x.csv")]))

@@ -365,13 +365,18 @@ def recorded_cells(table, games: pd.DataFrame) -> pd.DataFrame:
     with the answer (1 yes / 0 no; unparsed ones left out), the cell P and the question's kind.
     Columns: keyword, k, q, kind, answer, p."""
     qidx = table.question_index()
-    kinds = table.questions["kind"].tolist()
     seen = {}
     for k, g, rounds in _games_in_table(table.names, games):
         for q, a, _ in rounds:
             j = qidx.get(q)
             if j is not None and a is not None:
                 seen.setdefault((k, j), (str(g.keyword), int(a)))
+    return _cells_frame(table, seen)
+
+
+def _cells_frame(table, seen: dict) -> pd.DataFrame:
+    """{(k, q): (keyword, answer)} -> the cells frame of :func:`recorded_cells` / :func:`reply_cells`."""
+    kinds = table.questions["kind"].tolist()
     rows = [(kw, k, j, kinds[j], a, float(table.P[k, j])) for (k, j), (kw, a) in seen.items()]
     return pd.DataFrame(rows, columns=["keyword", "k", "q", "kind", "answer", "p"])
 
@@ -385,14 +390,12 @@ def reply_cells(table, replies: pd.DataFrame) -> pd.DataFrame:
         raise ValueError(f"replies lack columns {sorted(missing)}")
     row = {n: i for i, n in enumerate(table.names)}
     qidx = table.question_index()
-    kinds = table.questions["kind"].tolist()
     seen = {}
     for kw, q, a in zip(replies["keyword"], replies["question"], replies["answer"]):
         k, j, ans = row.get(kw), qidx.get(q), parse_answer(a)
         if k is not None and j is not None and ans is not None:
             seen.setdefault((k, j), (str(kw), int(ans)))
-    rows = [(kw, k, j, kinds[j], a, float(table.P[k, j])) for (k, j), (kw, a) in seen.items()]
-    return pd.DataFrame(rows, columns=["keyword", "k", "q", "kind", "answer", "p"])
+    return _cells_frame(table, seen)
 
 
 def cell_calibration(p, answer, edges=(0, .05, .1, .2, .35, .5, .65, .8, .9, .95, 1)) -> dict:

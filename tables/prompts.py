@@ -151,11 +151,22 @@ def _kaggle(keyword, question, category):
                                         "Answer with yes or no only."}]
 
 
+def _host(keyword, question, category):
+    """A second answerer for live evaluation, written after the tables were built and never used to
+    build the answer bank or to choose between tables: a quiz host who holds the thing in the system
+    turn (no quotes, no category) and reads the player's question as asked ("it" not substituted)."""
+    return [{"role": "system", "content": "You are the host of a guessing game. The thing you are thinking of "
+                                          f"is: {keyword}. The player asks yes-or-no questions about it to "
+                                          "work out what it is. Answer each question honestly with Yes or No."},
+            {"role": "user", "content": question}]
+
+
 PROMPTS["qf_plain"] = _qf_plain
 PROMPTS["qf_chat"] = _qf_chat
 PROMPTS["qf_sub"] = _qf_sub
 PROMPTS["qf_sub_plain"] = _qf_sub_plain
 PROMPTS["kaggle"] = _kaggle
+PROMPTS["host"] = _host
 
 # prompts whose cells share the question, not the keyword, as their prefix
 QUESTION_FIRST = frozenset({"qf_plain", "qf_chat", "qf_sub", "qf_sub_plain"})

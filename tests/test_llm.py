@@ -67,6 +67,9 @@ def test_prompt_registry():
     msgs = PROMPTS["sys_sub"]("paris", "Is it a city?", "place")
     assert msgs[0]["role"] == "system" and "'paris' (a place)" in msgs[0]["content"]
     assert msgs[1]["content"] == "Is paris a city?"
+    host = PROMPTS["host"]("paris", "Is it a city?", "place")
+    assert "is: paris." in host[0]["content"] and "place" not in host[0]["content"]
+    assert host[1] == {"role": "user", "content": "Is it a city?"}
     with pytest.raises(ValueError, match="unknown prompt"):
         render_prompt(None, "nope", "a", "b")
 

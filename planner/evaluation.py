@@ -425,6 +425,31 @@ def cell_calibration(p, answer, edges=(0, .05, .1, .2, .35, .5, .65, .8, .9, .95
             "other_side": float(((p >= 0.5) != (a == 1)).mean()) if len(a) else float("nan"), "bins": bins}
 
 
+def answer_shift(p, answer, bound: float = 10.0) -> tuple[float, float]:
+    """(s, log-loss): the single logit shift s that makes sigmoid(logit p + s) fit hard answers
+    best (maximum likelihood; cells clipped to [1e-3, 1 - 1e-3]), and the log-loss there. How much
+    more (s > 0) or less often an answerer says yes than the cells expect: the yes-bias the shift
+    answerer types (tables.bias_types.shift_types) must cover. p, answer: (n,).
+
+    >>> round(answer_shift([0.5, 0.5, 0.5, 0.5], [1, 1, 1, 0])[0], 3)   # 3 of 4: logit 0.75 = ln 3
+    1.099
+    """
+    from scipy.optimize import minimize_scalar
+
+    a = np.asarray(answer, dtype=np.float64)
+    if not len(a):
+        return float("nan"), float("nan")
+    x = np.log(np.clip(np.asarray(p, dtype=np.float64), 1e-3, 1 - 1e-3))
+    x = x - np.log(np.clip(1 - np.asarray(p, dtype=np.float64), 1e-3, 1))
+
+    def loss(s):
+        z = x + s
+        return float(np.mean(np.logaddexp(0, z) - a * z))
+
+    r = minimize_scalar(loss, bounds=(-bound, bound), method="bounded", options={"xatol": 1e-5})
+    return float(r.x), float(r.fun)
+
+
 def summarize(df: pd.DataFrame, rounds: int = 20) -> dict:
     """games, solve_rate_20, mean/median winning round, outside_universe share, errors."""
     won = df.loc[df["solved"], "round"]

@@ -46,6 +46,11 @@ def make_parser() -> argparse.ArgumentParser:
                    help="answerer types by yes-bias: one per greedy LLM source of the bank (tables/bias_types.py)")
     p.add_argument("--per-question-bias", action="store_true",
                    help="--bias-types: each type also gets its source's yes-bias per question")
+    p.add_argument("--shift-types", default=None, metavar="S1,S2,...",
+                   help="answerer types along this grid of yes-bias shifts in logits, e.g. -2,0,2,4 (0 = the table; "
+                        "tables/bias_types.py shift_types, docs/default_table.md 25)")
+    p.add_argument("--shift-center-weight", type=float, default=0.5,
+                   help="--shift-types: the share of the LLM types' weight on shift 0 (the rest split evenly)")
     p.add_argument("--soft-completion", action="store_true",
                    help="completion cells on the measured cells' scale (a Platt map fitted on out-of-fold "
                         "predictions against the bank's soft cells; docs/default_table.md 12)")
@@ -95,6 +100,18 @@ def completion_params(args) -> dict | None:
     return {"taus": tuple(args.kernel_taus)}
 
 
+def shift_grid(args):
+    """--shift-types parsed (None when not given); a bad grid exits with the reason."""
+    from tables.bias_types import parse_shifts
+
+    if args.shift_types is None:
+        return None
+    try:
+        return parse_shifts(args.shift_types)
+    except ValueError as e:
+        raise SystemExit(f"--shift-types: {e}") from None
+
+
 def completion_dir(args):
     """The completion's embeddings dir: --completion-embeddings; None (= the prior's) for 'same' or
     when only --embeddings is given; else the committed default."""
@@ -120,7 +137,8 @@ def main(args) -> dict:
               seed=args.seed, progress=log, completion=args.completion, unseen=not args.no_unseen_map,
               truthful_weight=args.truthful_weight, bias_types=args.bias_types,
               per_question_bias=args.per_question_bias, soft_completion=args.soft_completion,
-              bank_keywords=args.bank_keywords, completion_params=completion_params(args))
+              bank_keywords=args.bank_keywords, completion_params=completion_params(args),
+              shifts=shift_grid(args), shift_center_weight=args.shift_center_weight)
     if args.sweep:
         from planner.analysis import analyze
         from planner.tree import QuestionTree

@@ -176,7 +176,7 @@ def map_cells(P, origin, maps: dict, floor) -> np.ndarray:
     map where ``origin`` is 1, the completion map elsewhere and wherever no bank map was fitted),
     clipped to [floor_q, 1 - floor_q].
 
-    >>> map_cells([[0.5, 0.5]], [[1, 0]], {"bank": (1.0, 2.0), "completion": (1.0, 0.0)}, [0.01, 0.01]).round(3).tolist()
+    >>> map_cells([[0.5, 0.5]], [[1, 0]], {"bank": (1.0, 2.0), "completion": (1.0, 0.0)}, [0.01, 0.01]).astype(float).round(3).tolist()
     [[0.881, 0.5]]
     """
     from tables.noise import apply_platt
@@ -192,3 +192,67 @@ def map_cells(P, origin, maps: dict, floor) -> np.ndarray:
 def as_pairs(maps: dict) -> dict:
     """{"bank": (a, b), "completion": (a, b)} from fitted Calibrations (None entries dropped)."""
     return {k: (float(v.a), float(v.b)) for k, v in maps.items() if k in ("bank", "completion") and v is not None}
+
+
+def parse_shifts(text) -> tuple[float, ...]:
+    """"-2,0,2,4" -> (-2.0, 0.0, 2.0, 4.0): a grid of yes-bias shifts in logits, sorted. It must hold
+    0 (the table itself) and at least one other value, all finite and distinct; errors name the value."""
+    out = []
+    for item in str(text).split(","):
+        try:
+            v = float(item)
+        except ValueError:
+            raise ValueError(f"yes-bias shift {item!r} of {text!r} is not a number") from None
+        if not np.isfinite(v):
+            raise ValueError(f"yes-bias shift {item!r} of {text!r} is not finite")
+        out.append(v)
+    if len(set(out)) != len(out):
+        raise ValueError(f"yes-bias shifts {text!r}: a value is repeated")
+    if 0.0 not in out or len(out) < 2:
+        raise ValueError(f"yes-bias shifts {text!r}: need 0 (the table itself) and at least one other shift")
+    return tuple(sorted(out))
+
+
+def shift_name(shift: float) -> str:
+    """The answerer type's name for a shift: 2.0 -> "llm+2", -1.5 -> "llm-1.5", 0 -> "llm".
+
+    >>> [shift_name(s) for s in (-2.0, 0.0, 1.5)]
+    ['llm-2', 'llm', 'llm+1.5']
+    """
+    return "llm" if shift == 0 else f"llm{shift:+g}"
+
+
+def shift_types(P, floor, shifts, llm_weight: float, center_weight: float = 0.5) -> list:
+    """Answerer types along a grid of yes-biases: type s says yes with P(yes) = sigmoid(logit p + s)
+    on the natural columns ``P`` (N, Q) (clipped to [floor_q, 1 - floor_q]), so which bias a game
+    faces its answers tell (the belief is joint over type and keyword; docs/default_table.md 25).
+
+    shifts: the grid (:func:`parse_shifts`; 0 is the table itself, the ``llm`` type with no replaced
+    column, so it must be given and gets ``llm_weight * center_weight``); every other shift gets an
+    equal share of ``llm_weight * (1 - center_weight)``. Each shifted type keeps its map (slope 1,
+    intercept s) so a cell measured or predicted later is shifted the same way. Returns
+    [AnswererType] in the grid's order (the exact type is the caller's).
+
+    >>> [(t.name, round(t.weight, 3), t.values.astype(float).round(3).tolist() if t.values is not None else None)
+    ...  for t in shift_types([[0.5, 0.1]], [0.01, 0.01], (0.0, 2.0), 0.8)]
+    [('llm', 0.4, None), ('llm+2', 0.4, [[0.881, 0.451]])]
+    """
+    from planner.types import AnswererType
+    from tables.noise import apply_platt
+
+    shifts = parse_shifts(",".join(str(float(s)) for s in shifts))
+    if not (0 < center_weight < 1 and 0 < llm_weight <= 1):
+        raise ValueError(f"center_weight must be in (0, 1) and llm_weight in (0, 1]; got {center_weight}, {llm_weight}")
+    P = np.asarray(P, dtype=np.float64)
+    f = np.asarray(floor, dtype=np.float64)[None, :]
+    if f.shape[1] != P.shape[1]:
+        raise ValueError(f"floor has {f.shape[1]} questions, the cells {P.shape[1]}")
+    side = llm_weight * (1 - center_weight) / (len(shifts) - 1)
+    out = []
+    for s in shifts:
+        if s == 0:
+            out.append(AnswererType("llm", llm_weight * center_weight))
+            continue
+        v = np.clip(apply_platt(P, 1.0, s), f, 1 - f).astype(np.float32)
+        out.append(AnswererType(shift_name(s), side, np.arange(P.shape[1]), v, {"bank": (1.0, s), "completion": (1.0, s)}))
+    return out

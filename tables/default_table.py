@@ -309,7 +309,8 @@ def build_default_table(n_keywords: int = 12000, *, bank_root=None, embeddings_d
                         other_sources=None, exact_weight: float = 0.2, completion: str = "kernel", seed: int = 0,
                         unseen: bool = True, truthful_weight: float = 0.0, bias_types: bool = False, per_question_bias: bool = False,
                         soft_completion: bool = False, completion_embeddings=None, bank_keywords: int | None = None,
-                        completion_params: dict | None = None, progress=print):
+                        completion_params: dict | None = None, shifts=None, shift_center_weight: float = 0.5,
+                        progress=print):
     """(Table, AnswererTypes, report dict). See the module docstring.
 
     ``embeddings_dir``: the keyword embeddings the prior is learned on (and, by default, the
@@ -317,7 +318,9 @@ def build_default_table(n_keywords: int = 12000, *, bank_root=None, embeddings_d
     model's features (every cut keyword needs a row there; a bank keyword without one is left out of
     the completion's training, as with the prior's embeddings); ``bank_keywords``: use only the main
     source's first N keywords (the bank as it stood at N; docs/default_table.md section 18);
-    ``completion_params``: keyword arguments of the completion model (e.g. ``{"taus": (1, 2)}``)."""
+    ``completion_params``: keyword arguments of the completion model (e.g. ``{"taus": (1, 2)}``);
+    ``shifts``: answerer types along this grid of yes-bias shifts (tables.bias_types.shift_types; 0,
+    the table itself, gets ``shift_center_weight`` of the LLM types' weight)."""
     from functools import partial
 
     from planner.table import make_table
@@ -451,5 +454,15 @@ def build_default_table(n_keywords: int = 12000, *, bank_root=None, embeddings_d
                                                   per_question=per_question_bias)
         types = reweigh_llm_types(types, extra, llm_weight=1 - exact_weight)
         progress(f"bias types: {json.dumps(rep['bias_types'])}")
+    if shifts is not None:
+        if tw > 0 or bias_types:
+            raise ValueError("shifts, bias_types and truthful_weight are three designs of the LLM types: choose one")
+        from planner.types import AnswererTypes
+        from tables.bias_types import shift_types
+
+        grid = shift_types(P_nat, floor, shifts, llm_weight=1 - exact_weight, center_weight=shift_center_weight)
+        types = AnswererTypes(grid + [t for t in types.types if t.name == "exact"])
+        rep["shift_types"] = {t.name: t.weight for t in types.types}
+        progress(f"shift types: {json.dumps(rep['shift_types'])}")
     rep["questions"] = {k: int(v) for k, v in questions["kind"].value_counts().items()}
     return table, types, rep

@@ -152,3 +152,94 @@ def test_fit_question_bias_recovers_per_question_offsets():
     maps0, rep0 = fit_question_bias([None, (P, A0, kw)], Q)
     assert "bank" not in maps0
     assert rep0["lam"] == "none" or np.abs(maps0["question"]).max() < 0.6
+
+
+def test_parse_shifts_and_names():
+    from tables.bias_types import parse_shifts, shift_name
+
+    assert parse_shifts("4,-2,0,2") == (-2.0, 0.0, 2.0, 4.0)
+    for bad, why in [("1,2", "need 0"), ("0", "need 0"), ("0,2,2", "repeated"), ("0,x", "'x'"), ("0,inf", "finite")]:
+        with pytest.raises(ValueError, match=why):
+            parse_shifts(bad)
+    assert [shift_name(s) for s in (-2.0, 0.0, 4.0, 0.5)] == ["llm-2", "llm", "llm+4", "llm+0.5"]
+
+
+def test_shift_types_cells_weights_and_maps():
+    from tables.bias_types import shift_types
+
+    P = np.array([[0.5, 0.1, 0.999], [0.2, 0.9, 0.001]])
+    floor = np.array([0.01, 0.01, 0.05])
+    types = shift_types(P, floor, (-2.0, 0.0, 2.0, 4.0), llm_weight=0.8, center_weight=0.5)
+    assert [t.name for t in types] == ["llm-2", "llm", "llm+2", "llm+4"]
+    np.testing.assert_allclose([t.weight for t in types], [0.4 / 3, 0.4, 0.4 / 3, 0.4 / 3])
+    assert types[1].values is None and len(types[1].cols) == 0          # shift 0 is the table itself
+    up = types[2]
+    assert up.maps == {"bank": (1.0, 2.0), "completion": (1.0, 2.0)} and np.array_equal(up.cols, [0, 1, 2])
+    # hand-worked: logit 0.5 = 0 -> sigmoid(2) = 0.8808; logit 0.1 = -2.197 -> sigmoid(-0.197) = 0.4509
+    np.testing.assert_allclose(up.values[0, :2], [0.8808, 0.4509], atol=1e-4)
+    assert up.values[0, 2] == np.float32(0.95) and types[0].values[1, 2] == np.float32(0.05)   # floored per question
+    # the same map applied to any cell (what refinement does with a measured one)
+    np.testing.assert_allclose(map_cells(P, np.zeros_like(P), up.maps, floor), up.values, rtol=1e-6)
+    # monotone in the shift on every unclipped cell
+    v = np.stack([t.values if t.values is not None else np.clip(P, floor, 1 - floor) for t in types])
+    assert (np.diff(v, axis=0) >= -1e-6).all()
+    with pytest.raises(ValueError, match="center_weight"):
+        shift_types(P, floor, (0.0, 2.0), llm_weight=0.8, center_weight=1.0)
+    with pytest.raises(ValueError, match="floor has 2"):
+        shift_types(P, floor[:2], (0.0, 2.0), llm_weight=0.8)
+
+
+def test_shift_types_let_the_belief_learn_a_yes_bias():
+    """An answerer that says yes far more than the table (shift +3) buries the true keyword under the
+    table alone; with the shift types the belief moves to the shifted type and keeps it on top."""
+    from planner.table import make_table
+    from planner.types import AnswererTypes
+    from planner.walk import Walker
+    from tables.bias_types import shift_types
+
+    rng = np.random.default_rng(3)
+    rate = rng.uniform(0.1, 0.6, size=400)                 # keywords differ in how often they are a yes
+    F = rng.random((400, 60)) < rate[:, None]
+    table = make_table([f"kw{i}" for i in range(400)], np.where(F, 0.85, 0.15))
+    floor = np.full(table.Q, 0.01)
+    types = AnswererTypes(shift_types(table.P, floor, (-2.0, 0.0, 3.0), llm_weight=1.0))
+    truth, qs = int(np.argsort(rate)[40]), list(range(60))   # a keyword with few yes cells
+    p_says = 1 / (1 + np.exp(-(np.log(table.P[truth] / (1 - table.P[truth])) + 3.0)))
+    answers = [bool(rng.random() < p_says[q]) for q in qs]
+    assert np.mean(answers) > 0.6
+    plain, shifted = Walker(table), Walker(table, types=types)
+    rank = lambda w: int((w > w[truth]).sum())            # noqa: E731
+    w0, w1 = plain.belief(qs, answers, []), shifted.belief(qs, answers, [])
+    assert rank(w0) > 100 and rank(w1) <= 5               # (288 and 3 when written)
+    assert np.log2(w1[truth]) - np.log2(w0[truth]) > 30
+    tb = shifted.type_belief(qs, answers, [])
+    assert tb["llm+3"] > 0.9
+    # and an unbiased answerer keeps the belief on the table's own type
+    answers0 = [bool(rng.random() < table.P[truth, q]) for q in qs]
+    assert shifted.type_belief(qs, answers0, [])["llm"] > 0.9
+    assert rank(shifted.belief(qs, answers0, [])) <= rank(plain.belief(qs, answers0, [])) + 1 <= 3
+
+
+def test_default_table_with_shift_types(fake_data, tmp_path):  # noqa: F811
+    from planner.tree import QuestionTree
+    from planner.walk import Walker
+    from tables.default_table import build_default_table
+
+    table, types, rep = build_default_table(300, bank_root=fake_data / "bank", embeddings_dir=fake_data / "emb",
+                                            unseen=False, shifts=(0.0, -2.0, 2.0), progress=lambda *a: None)
+    assert types.names == ["llm-2", "llm", "llm+2", "exact"]
+    np.testing.assert_allclose(types.prior, [0.2, 0.4, 0.2, 0.2])
+    assert rep["shift_types"] == {"llm-2": 0.2, "llm": 0.4, "llm+2": 0.2, "exact": 0.2}
+    nat = np.flatnonzero((table.questions["kind"] == "natural").to_numpy())
+    up = types.types[2]
+    assert np.array_equal(up.cols, nat)
+    mid = (table.P[:, nat] > 0.2) & (table.P[:, nat] < 0.8)
+    assert mid.sum() > 100 and (up.values[mid] > table.P[:, nat][mid]).all()
+    save_types(types, tmp_path / "types.npz")
+    back = load_types(tmp_path / "types.npz", table)
+    assert back.names == types.names and back.types[2].maps == up.maps
+    tree = QuestionTree(min_mass=1e-2).fit(table, types=types)
+    assert Walker(table, tree, types=types).next_question([], [], []).on_tree
+    with pytest.raises(ValueError, match="choose one"):
+        build_default_table(300, bank_root=fake_data / "bank", embeddings_dir=fake_data / "emb", unseen=False,
+                            shifts=(0.0, 2.0), bias_types=True, progress=lambda *a: None)

@@ -264,3 +264,25 @@ def test_reply_cells_reads_a_memo_once_per_cell(tmp_path):
     assert held[0]["cells"] == 0                                  # none of these keywords is in the hold-out
     with pytest.raises(SystemExit, match="no file"):
         script.main(script.make_parser().parse_args(["--table", str(tmp_path / "t"), "--replies", str(tmp_path / "x.csv")]))
+    # --prompt keeps one answerer's rows of a file holding two
+    replies.assign(prompt=["a", "b", "a", "a", "a", "a"]).to_csv(f, index=False)
+    out = script.main(script.make_parser().parse_args(["--table", str(tmp_path / "t"), "--replies", str(f), "--all-keywords",
+                                                       "--prompt", "b"]))
+    assert out[0]["cells"] == 1 and out[0]["yes_rate"] == 0.0
+    with pytest.raises(SystemExit, match=r"no reply of prompt 'c' \(the file has \['a', 'b'\]\)"):
+        script.main(script.make_parser().parse_args(["--table", str(tmp_path / "t"), "--replies", str(f), "--prompt", "c"]))
+
+
+def test_answer_shift_recovers_a_yes_bias():
+    from planner.evaluation import answer_shift
+
+    rng = np.random.default_rng(0)
+    p = rng.uniform(0.02, 0.98, size=20000)
+    z = np.log(p / (1 - p))
+    for s in (-2.0, 0.0, 1.5, 3.8):
+        a = rng.random(len(p)) < 1 / (1 + np.exp(-(z + s)))
+        got, ll = answer_shift(p, a)
+        assert abs(got - s) < 0.1
+        assert ll <= answer_shift(p, a, bound=1e-9)[1] + 1e-12     # no worse than no shift
+    assert answer_shift([0.5] * 4, [1, 1, 1, 0])[0] == pytest.approx(np.log(3), abs=1e-4)
+    assert np.isnan(answer_shift([], [])[0])

@@ -439,8 +439,8 @@ def answer_shift(p, answer, bound: float = 10.0) -> tuple[float, float]:
     a = np.asarray(answer, dtype=np.float64)
     if not len(a):
         return float("nan"), float("nan")
-    x = np.log(np.clip(np.asarray(p, dtype=np.float64), 1e-3, 1 - 1e-3))
-    x = x - np.log(np.clip(1 - np.asarray(p, dtype=np.float64), 1e-3, 1))
+    pc = np.clip(np.asarray(p, dtype=np.float64), 1e-3, 1 - 1e-3)
+    x = np.log(pc) - np.log1p(-pc)
 
     def loss(s):
         z = x + s

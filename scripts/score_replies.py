@@ -8,8 +8,9 @@ bank; ``--all-keywords``: every keyword the table holds), scored as hard answers
 (planner.evaluation.cell_calibration): cells, AUC, log-loss, the share on the other side of 0.5,
 the cells' mean beside the yes rate, and the answerer's yes-bias against the table (the logit shift
 that fits its answers best, planner.evaluation.answer_shift, with the log-loss there). ``--prompt``:
-only the replies of that prompt (a file holding several answerers). One JSON line a table. The replies are the test answerer's:
-this says how well a table predicts it, and is for deciding between built tables, not fitting one.
+only the replies of that prompt (a file holding several answerers). One JSON line a table. The
+replies are the test answerer's: this says how well a table predicts it, and is for deciding
+between built tables, not fitting one.
 """
 from __future__ import annotations
 

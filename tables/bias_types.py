@@ -195,21 +195,28 @@ def as_pairs(maps: dict) -> dict:
 
 
 def parse_shifts(text) -> tuple[float, ...]:
-    """"-2,0,2,4" -> (-2.0, 0.0, 2.0, 4.0): a grid of yes-bias shifts in logits, sorted. It must hold
-    0 (the table itself) and at least one other value, all finite and distinct; errors name the value."""
+    """"-2,0,2,4" -> (-2.0, 0.0, 2.0, 4.0): a grid of yes-bias shifts in logits, sorted
+    (:func:`check_shifts`); errors name the value."""
     out = []
     for item in str(text).split(","):
         try:
-            v = float(item)
+            out.append(float(item))
         except ValueError:
             raise ValueError(f"yes-bias shift {item!r} of {text!r} is not a number") from None
-        if not np.isfinite(v):
-            raise ValueError(f"yes-bias shift {item!r} of {text!r} is not finite")
-        out.append(v)
+    return check_shifts(out, label=repr(text))
+
+
+def check_shifts(values, label: str | None = None) -> tuple[float, ...]:
+    """The grid sorted, or ValueError: it must hold 0 (the table itself) and at least one other
+    value, all finite and distinct. ``label``: how errors name the grid (default its values)."""
+    out = [float(v) for v in values]
+    label = label or repr(out)
+    if bad := [v for v in out if not np.isfinite(v)]:
+        raise ValueError(f"yes-bias shift {bad[0]!r} of {label} is not finite")
     if len(set(out)) != len(out):
-        raise ValueError(f"yes-bias shifts {text!r}: a value is repeated")
+        raise ValueError(f"yes-bias shifts {label}: a value is repeated")
     if 0.0 not in out or len(out) < 2:
-        raise ValueError(f"yes-bias shifts {text!r}: need 0 (the table itself) and at least one other shift")
+        raise ValueError(f"yes-bias shifts {label}: need 0 (the table itself) and at least one other shift")
     return tuple(sorted(out))
 
 
@@ -240,7 +247,7 @@ def shift_types(P, floor, shifts, llm_weight: float, center_weight: float = 0.5)
     from planner.types import AnswererType
     from tables.noise import apply_platt
 
-    shifts = parse_shifts(",".join(str(float(s)) for s in shifts))
+    shifts = check_shifts(shifts)
     if not (0 < center_weight < 1 and 0 < llm_weight <= 1):
         raise ValueError(f"center_weight must be in (0, 1) and llm_weight in (0, 1]; got {center_weight}, {llm_weight}")
     P = np.asarray(P, dtype=np.float64)

@@ -158,7 +158,7 @@ def test_parse_shifts_and_names():
     from tables.bias_types import parse_shifts, shift_name
 
     assert parse_shifts("4,-2,0,2") == (-2.0, 0.0, 2.0, 4.0)
-    for bad, why in [("1,2", "need 0"), ("0", "need 0"), ("0,2,2", "repeated"), ("0,x", "'x'"), ("0,inf", "finite")]:
+    for bad, why in [("1,2", "need 0"), ("0", "need 0"), ("0,2,2", "repeated"), ("0,x", "'x'"), ("0,inf", "not finite")]:
         with pytest.raises(ValueError, match=why):
             parse_shifts(bad)
     assert [shift_name(s) for s in (-2.0, 0.0, 4.0, 0.5)] == ["llm-2", "llm", "llm+4", "llm+0.5"]

@@ -234,7 +234,7 @@ def shift_types(P, floor, shifts, llm_weight: float, center_weight: float = 0.5)
     on the natural columns ``P`` (N, Q) (clipped to [floor_q, 1 - floor_q]), so which bias a game
     faces its answers tell (the belief is joint over type and keyword; docs/default_table.md 25).
 
-    shifts: the grid (:func:`parse_shifts`; 0 is the table itself, the ``llm`` type with no replaced
+    shifts: the grid (:func:`check_shifts`; 0 is the table itself, the ``llm`` type with no replaced
     column, so it must be given and gets ``llm_weight * center_weight``); every other shift gets an
     equal share of ``llm_weight * (1 - center_weight)``. Each shifted type keeps its map (slope 1,
     intercept s) so a cell measured or predicted later is shifted the same way. Returns
@@ -245,7 +245,6 @@ def shift_types(P, floor, shifts, llm_weight: float, center_weight: float = 0.5)
     [('llm', 0.4, None), ('llm+2', 0.4, [[0.881, 0.451]])]
     """
     from planner.types import AnswererType
-    from tables.noise import apply_platt
 
     shifts = check_shifts(shifts)
     if not (0 < center_weight < 1 and 0 < llm_weight <= 1):
@@ -260,6 +259,6 @@ def shift_types(P, floor, shifts, llm_weight: float, center_weight: float = 0.5)
         if s == 0:
             out.append(AnswererType("llm", llm_weight * center_weight))
             continue
-        v = np.clip(apply_platt(P, 1.0, s), f, 1 - f).astype(np.float32)
-        out.append(AnswererType(shift_name(s), side, np.arange(P.shape[1]), v, {"bank": (1.0, s), "completion": (1.0, s)}))
+        maps = {"bank": (1.0, s), "completion": (1.0, s)}
+        out.append(AnswererType(shift_name(s), side, np.arange(P.shape[1]), map_cells(P, 0, maps, floor), maps))
     return out

@@ -8,7 +8,8 @@ Layout (``tables/answers/``)::
 
 A shard holds ``keywords`` (b,) str, ``qids`` (Q,) str, ``logit`` (b, Q) float16 (the answerer's
 yes-vs-no logit margin: P(yes) = sigmoid(logit), uncalibrated), ``version`` and ``spec`` (JSON).
-Its file name is the block's index in keywords.csv and a hash of the source's identity, the block's
+A *sparse* shard (tables/path_cells.py) holds cells instead of a block: ``keywords``, ``qids`` and
+``logit`` all (n,), one cell per entry. Its file name is the block's index in keywords.csv and a hash of the source's identity, the block's
 keywords and the question ids + texts, so extending the keyword list (new blocks) or the questions
 (a job over the new questions only) never invalidates a finished shard; a killed run loses only
 the shard in flight. :func:`load_bank` assembles a source from whatever shards exist.
@@ -279,7 +280,8 @@ class Bank:
 
 
 def read_shard(path) -> dict:
-    """One shard's arrays, checked: shapes agree, version known, no NaN. Errors name the file."""
+    """One shard's arrays, checked: shapes agree (a block, or a sparse shard's cells), version known,
+    no NaN. Errors name the file."""
     p = Path(path)
     try:
         with np.load(p, allow_pickle=False) as z:
@@ -292,6 +294,15 @@ def read_shard(path) -> dict:
     if int(d["version"]) != BANK_VERSION:
         raise BankError(f"{p}: format version {int(d['version'])}, expected {BANK_VERSION}")
     b, q = len(d["keywords"]), len(d["qids"])
+    if d["logit"].ndim == 1:                        # sparse: one (keyword, qid, logit) cell per entry
+        if not b == q == len(d["logit"]):
+            raise BankError(f"{p}: sparse shard with {b} keywords, {q} qids and {len(d['logit'])} logits "
+                            "(one of each per cell)")
+        bad = np.flatnonzero(~np.isfinite(d["logit"].astype(np.float32)))
+        if len(bad):
+            i = int(bad[0])
+            raise BankError(f"{p}: logit[{i}] ({str(d['keywords'][i])!r}, {str(d['qids'][i])!r}) is {d['logit'][i]}")
+        return d
     if d["logit"].shape != (b, q):
         raise BankError(f"{p}: logit shape {d['logit'].shape} does not match {b} keywords x {q} questions")
     bad = ~np.isfinite(d["logit"].astype(np.float32))
@@ -326,8 +337,12 @@ def load_bank(source_dir, qids=None) -> Bank:
             q_index.setdefault(q, len(q_index))
     L = np.full((len(kw_index), len(q_index)), np.nan, dtype=np.float32)
     for s in shards:
-        r = np.array([kw_index[k] for k in s["keywords"].tolist()])
-        c = np.array([q_index[q] for q in s["qids"].tolist()])
+        r = np.array([kw_index[k] for k in s["keywords"].tolist()], dtype=np.int64)
+        c = np.array([q_index[q] for q in s["qids"].tolist()], dtype=np.int64)
+        if s["logit"].ndim == 1:                    # sparse shard: cells, not a block
+            have = L[r, c]
+            L[r, c] = np.where(np.isnan(have), s["logit"].astype(np.float32), have)
+            continue
         block = L[np.ix_(r, c)]
         L[np.ix_(r, c)] = np.where(np.isnan(block), s["logit"].astype(np.float32), block)
     return Bank(source=info["source"], keywords=list(kw_index), qids=list(q_index), logit=L, spec=info["spec"])

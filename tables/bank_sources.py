@@ -42,8 +42,13 @@ SOURCES = {
     # (global and per-question yes-bias) is measured rather than read off one pair
     "dev_plain": {"model": "models/qwen1.5b", "prompt": "plain", "quantize": None, "limit": 20,
                   "kinds": ("natural",), "name": "qwen1.5b-plain-dev", "role": "dev"},
+    # path cells (tables/path_cells.py): the main prompt on the cells the agent asks a thing, for
+    # things with no bank row; sparse shards, the main source's calibration, put into a table only
+    # through tables.default_table's path_keywords (never a completion training row)
+    "path": {"model": "models/qwen1.5b", "prompt": "qf_sub", "quantize": None, "limit": None,
+             "kinds": ("natural",), "name": "qwen1.5b-qf_sub-path", "role": "path"},
 }
-MAIN, SECOND = "main", "chat"
+MAIN, SECOND, PATH = "main", "chat", "path"
 
 
 def dev_sources() -> list[str]:
@@ -51,10 +56,16 @@ def dev_sources() -> list[str]:
     return [p["name"] for p in SOURCES.values() if p.get("role") == "dev"]
 
 
+def path_source() -> str:
+    """The path cells' source name (tables/path_cells.py)."""
+    return SOURCES[PATH]["name"]
+
+
 def table_sources(root=None) -> list[str]:
-    """The bank's sources that build tables: every committed source but the development ones."""
-    dev = set(dev_sources())
-    return [s for s in list_sources(_root(root)) if s not in dev]
+    """The bank's sources that build tables as whole rows: every committed source but the
+    development ones and the path cells (a table takes those through its own option)."""
+    skip = set(dev_sources()) | {path_source()}
+    return [s for s in list_sources(_root(root)) if s not in skip]
 
 
 def _root(root) -> Path:
@@ -354,8 +365,9 @@ def status(root=None) -> dict:
                   "yes_rate_raw": round(float((b.logit[b.mask] >= 0).mean()), 4) if b.cells else None,
                   "calibrated": (root / "calibration" / f"scores_{s}.csv").exists()}
     main = banks.get(main_name)
-    dev = set(dev_sources())
-    banks = {s: b for s, b in banks.items() if s not in dev}     # the headline counts table sources
+    path = banks.get(path_source())
+    skip = set(dev_sources()) | {path_source()}
+    banks = {s: b for s, b in banks.items() if s not in skip}    # the headline counts whole-row table sources
     agreement = {s: compare_banks(main, b) for s, b in banks.items() if main is not None and s != main_name}
     second = make_job(SECOND, root=root).source if main_name else None
     out = {"questions_natural": int(len(nat)),
@@ -366,9 +378,12 @@ def status(root=None) -> dict:
            "cross_prompt_agreement": agreement.get(second, {}).get("agreement_equal_rate"),
            "agreement": agreement,
            "per_source": per}
+    if path is not None:
+        out["path_keywords"] = len(path.keywords)
+        out["path_cells"] = path.cells
     if (HOLDOUT).exists() and main is not None:
         held = set(read_holdout())
-        out["holdout_in_bank"] = sum(k in held for b in banks.values() for k in b.keywords)
+        out["holdout_in_bank"] = sum(k in held for b in [*banks.values(), *([path] if path else [])] for k in b.keywords)
     return out
 
 

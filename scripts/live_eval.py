@@ -40,6 +40,8 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--prompt", default="kaggle", help="the answerer's prompt (tables.prompts.PROMPTS)")
     p.add_argument("--in-bank", type=int, default=40, help="public things in the answer bank to play")
     p.add_argument("--holdout", type=int, default=40, help="hold-out things to play")
+    p.add_argument("--path-public", type=int, default=0,
+                   help="public things with path cells and no bank row to play (tables/path_cells.py; default none)")
     p.add_argument("--holdout-only", action="store_true",
                    help="play only the hold-out set (the same sample as a full run with these sizes and seed)")
     p.add_argument("--refine", choices=("off", "on", "both"), default="off",
@@ -79,10 +81,11 @@ def stable_sample(items, n: int, seed: int, stream: int, keep=None) -> list:
     return sorted(picked, key=str.lower)
 
 
-def keyword_sets(n_bank: int, n_hold: int, seed: int) -> dict:
-    """{"in-bank public": [...], "hold-out": [...]}, seeded samples (keyword, alts=[]); each set has
-    its own random stream (:func:`stable_sample`), so the hold-out sample of a seed is the same
-    whatever the bank holds."""
+def keyword_sets(n_bank: int, n_hold: int, seed: int, n_path: int = 0) -> dict:
+    """{"in-bank public": [...], "hold-out": [...], "path public": [...]}, seeded samples (keyword,
+    alts=[]); each set has its own random stream (:func:`stable_sample`), so the hold-out sample of
+    a seed is the same whatever the bank holds. "path public": public things with path cells
+    (tables/path_cells.py: listed in the path source and scored), no bank row."""
     import pandas as pd
 
     from tables import bank_sources as bs
@@ -90,11 +93,19 @@ def keyword_sets(n_bank: int, n_hold: int, seed: int) -> dict:
 
     kw = pd.read_csv(bs.ROOT / "keywords.csv", dtype=str, keep_default_na=False)
     main = bs.make_job(bs.MAIN).source
-    scored = set(load_bank(bs.ROOT / main).keywords) if main in list_sources() else set()
+    scored = set(load_bank(bs.ROOT / main).keywords) if main in list_sources(bs.ROOT) else set()
     pub = [k for k, o in zip(kw["keyword"], kw["origin"]) if o == "public"]
     pick_bank = stable_sample(pub, n_bank, seed, 0, keep=scored)
     pick_hold = stable_sample(bs.read_holdout(), n_hold, seed, 1)
-    return {"in-bank public": [(k, []) for k in pick_bank], "hold-out": [(k, []) for k in pick_hold]}
+    sets = {"in-bank public": [(k, []) for k in pick_bank], "hold-out": [(k, []) for k in pick_hold]}
+    if n_path:
+        path = bs.path_source()
+        if path not in list_sources(bs.ROOT):
+            raise SystemExit(f"--path-public: no path source {path!r} in {bs.ROOT} (scripts/path_cells.py)")
+        public = {k.lower() for k in pd.read_csv(bs.PUBLIC, dtype=str, keep_default_na=False)["keyword"]}
+        have = [k for k in load_bank(bs.ROOT / path).keywords if k.lower() in public and k not in scored]
+        sets["path public"] = [(k, []) for k in stable_sample(have, n_path, seed, 2)]
+    return sets
 
 
 def make_refiner(table, model, threads: int, top: int, cells: int, scorers: dict, rule: str = "leaders",
@@ -125,7 +136,7 @@ def main(args) -> dict:
     from play import load_game
 
     tables = args.table or [str(ROOT / "build" / "default"), str(ROOT / "tables" / "example")]
-    sets = keyword_sets(args.in_bank, args.holdout, args.seed)
+    sets = keyword_sets(args.in_bank, args.holdout, args.seed, args.path_public)
     if args.holdout_only:
         sets = {k: v for k, v in sets.items() if k == "hold-out"}
     sets = {k: v for k, v in sets.items() if v}          # --holdout 0: the in-bank set alone

@@ -310,7 +310,7 @@ def build_default_table(n_keywords: int = 12000, *, bank_root=None, embeddings_d
                         unseen: bool = True, truthful_weight: float = 0.0, bias_types: bool = False, per_question_bias: bool = False,
                         soft_completion: bool = False, completion_embeddings=None, bank_keywords: int | None = None,
                         completion_params: dict | None = None, shifts=None, shift_center_weight: float = 0.5,
-                        progress=print):
+                        path_keywords: int | None = None, progress=print):
     """(Table, AnswererTypes, report dict). See the module docstring.
 
     ``embeddings_dir``: the keyword embeddings the prior is learned on (and, by default, the
@@ -320,7 +320,9 @@ def build_default_table(n_keywords: int = 12000, *, bank_root=None, embeddings_d
     source's first N keywords (the bank as it stood at N; docs/default_table.md section 18);
     ``completion_params``: keyword arguments of the completion model (e.g. ``{"taus": (1, 2)}``);
     ``shifts``: answerer types along this grid of yes-bias shifts (tables.bias_types.shift_types; 0,
-    the table itself, gets ``shift_center_weight`` of the LLM types' weight)."""
+    the table itself, gets ``shift_center_weight`` of the LLM types' weight); ``path_keywords``: the
+    path cells (tables/path_cells.py) of the path source's first N keywords go into the table as the
+    main source's cells would (its calibration; never a completion training row); None: none."""
     from functools import partial
 
     from planner.table import make_table
@@ -382,7 +384,14 @@ def build_default_table(n_keywords: int = 12000, *, bank_root=None, embeddings_d
                         "p50": float(np.median(floor)), "p90": float(np.percentile(floor, 90))}
     else:
         raise ValueError("the softness floor needs a second bank source (a second prompt style)")
-    P_nat, origin = natural_columns(cut["keyword"].tolist(), qids, Zc, sources, model, floor)
+    cell_sources = sources
+    if path_keywords:
+        path = load_bank(bank_root / bs.path_source()).head(path_keywords)
+        cell_sources = sources + [(path, cals[main_source])]      # same model and prompt as the main source
+        inside = [k for k in path.keywords if k in set(cut["keyword"])]
+        rep["path_cells"] = {"source": path.source, "keywords": len(path.keywords), "in_cut": len(inside),
+                             "cells": int((~np.isnan(path.grid(inside, qids))).sum())}
+    P_nat, origin = natural_columns(cut["keyword"].tolist(), qids, Zc, cell_sources, model, floor)
     rep["bank_cells_in_table"] = int(origin.sum())
     if soft_completion or bias_types:           # out-of-fold predictions, computed once for both
         from tables.bias_types import oof_completion

@@ -81,7 +81,8 @@ def add_path_keywords(table, n: int, source_dir, bank_keywords=(), holdout=()) -
     from planner.matching import GuessIndex
 
     path = Path(source_dir) / "keywords.csv"
-    have = read_bank_keywords(path)["keyword"].tolist() if path.exists() else []
+    listed = read_bank_keywords(path) if path.exists() else pd.DataFrame(columns=["keyword", "category", "prior", "origin"])
+    have = listed["keyword"].tolist()
     skip = set(have) | set(bank_keywords)
     held = list(holdout)
     index = GuessIndex(held, [[] for _ in held])
@@ -93,8 +94,8 @@ def add_path_keywords(table, n: int, source_dir, bank_keywords=(), holdout=()) -
         if k in skip or index.matches(str(k)):
             continue
         added.append(k)
-    out = pd.DataFrame({"keyword": have + added, "category": "", "prior": "", "origin": ""})
-    out.loc[len(have):, "origin"] = f"path:{table.hash[:12]}"
+    out = pd.concat([listed, pd.DataFrame({"keyword": added, "category": "", "prior": "",
+                                           "origin": f"path:{table.hash[:12]}"})], ignore_index=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, lambda p: out.to_csv(p, index=False))
     return added

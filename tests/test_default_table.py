@@ -301,3 +301,37 @@ def test_fit_completion_script_takes_the_kernel_grid(fake_data, tmp_path, capsys
     assert "taus" not in script.main(script.make_parser().parse_args(base))
     with pytest.raises(SystemExit, match="applies to --model kernel"):
         script.main(script.make_parser().parse_args(base + ["--kernel-taus", "1", "--model", "ridge"]))
+
+
+def test_path_keywords_put_the_path_cells_in_on_the_main_calibration(fake_data, tmp_path):
+    import shutil
+
+    from tables import bank_sources as bs
+    from tables.default_table import build_default_table
+
+    bank = tmp_path / "bank"
+    shutil.copytree(fake_data / "bank", bank)
+    kw = dict(bank_root=bank, embeddings_dir=fake_data / "emb", progress=lambda m: None, unseen=False)
+    base, _, _ = build_default_table(400, **kw)
+    bank_kws = set(pd.read_csv(bank / "keywords.csv")["keyword"])
+    free = [k for k in base.names if k not in bank_kws][:3]
+    qids = base.questions["id"].astype(str).tolist()
+    cells = [(free[0], qids[0], 2.0), (free[0], qids[5], -3.0), (free[1], qids[7], 0.5), (free[2], qids[1], 4.0)]
+    src = bank / bs.path_source()
+    (src / "shards").mkdir(parents=True)
+    (src / "source.json").write_text(json.dumps({"version": 1, "source": src.name, "spec": {}, "use_category": False}))
+    np.savez(src / "shards" / "00000-fake.npz", keywords=np.array([c[0] for c in cells]),
+             qids=np.array([c[1] for c in cells]), logit=np.array([c[2] for c in cells], dtype=np.float16), version=1)
+    assert bs.path_source() not in bs.table_sources(bank)          # never a whole-row source
+    t, _, rep = build_default_table(400, path_keywords=2, **kw)     # the first two keywords' cells only
+    assert rep["path_cells"] == {"source": src.name, "keywords": 2, "in_cut": 2, "cells": 3}
+    cal = bs.calibration(bs.make_job(bs.MAIN, root=bank).source, root=bank)
+    fl = t.meta["refine"]["floor"]
+    row = {n: i for i, n in enumerate(t.names)}
+    for k, q, logit in cells[:3]:
+        p = float(cal(np.array([1 / (1 + np.exp(-np.float16(logit)))]))[0]) if cal is not None else 1 / (1 + np.exp(-logit))
+        assert t.P[row[k], qids.index(q)] == pytest.approx(np.clip(p, fl[q], 1 - fl[q]), abs=1e-5)
+    changed = np.argwhere(~np.isclose(t.P, base.P))
+    assert {(t.names[r], qids[c]) for r, c in changed} == {(k, q) for k, q, _ in cells[:3]}   # nothing else moved
+    assert free[0] not in t.meta["refine"]["measured_keywords"]       # a partial row is not a measured keyword
+    assert rep["completion_cv"]["keywords_cv"] == build_default_table(400, **kw)[2]["completion_cv"]["keywords_cv"]

@@ -6,6 +6,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
+import live_eval  # noqa: E402
 from live_eval import stable_sample  # noqa: E402
 
 ITEMS = [f"thing {i}" for i in range(100)]
@@ -39,3 +40,27 @@ def test_keep_grows_consistently(n):
 def test_keep_filters_only():
     assert stable_sample(ITEMS, 5, 0, 0, keep=set()) == []
     assert stable_sample(ITEMS, 500, 0, 0) == sorted(ITEMS, key=str.lower)
+
+
+def test_path_public_set_is_public_things_with_path_cells_and_no_bank_row(tmp_path, monkeypatch):
+    import json
+
+    import numpy as np
+    import pandas as pd
+
+    from tables import bank_sources as bs
+
+    public = pd.read_csv(bs.PUBLIC, dtype=str, keep_default_na=False)["keyword"].tolist()
+    root = tmp_path / "answers"
+    root.mkdir()
+    pd.DataFrame({"keyword": public[:3], "category": "", "prior": "", "origin": "public"}).to_csv(root / "keywords.csv", index=False)
+    for name, kws in ((bs.make_job(bs.MAIN, root=root).source, public[:3]), (bs.path_source(), public[2:6] + ["not public thing"])):
+        d = root / name
+        (d / "shards").mkdir(parents=True)
+        (d / "source.json").write_text(json.dumps({"version": 1, "source": name, "spec": {}}))
+        np.savez(d / "shards" / "00000-x.npz", keywords=np.array(kws), qids=np.array(["q"] * len(kws)),
+                 logit=np.zeros(len(kws), np.float16), version=1)
+    monkeypatch.setattr(bs, "ROOT", root)
+    sets = live_eval.keyword_sets(2, 3, 0, n_path=10)
+    assert [k for k, _ in sets["path public"]] == sorted(public[3:6], key=str.lower)   # public[2] has a bank row
+    assert len(sets["hold-out"]) == 3 and "path public" not in live_eval.keyword_sets(2, 3, 0)

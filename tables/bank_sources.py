@@ -56,9 +56,9 @@ def dev_sources() -> list[str]:
     return [p["name"] for p in SOURCES.values() if p.get("role") == "dev"]
 
 
-def path_source() -> str:
-    """The path cells' source name (tables/path_cells.py)."""
-    return SOURCES[PATH]["name"]
+def path_source() -> str | None:
+    """The path cells' source name (tables/path_cells.py); None when SOURCES has no path preset."""
+    return SOURCES.get(PATH, {}).get("name")
 
 
 def table_sources(root=None) -> list[str]:

@@ -109,8 +109,31 @@ def _hash(*parts) -> str:
     return h.hexdigest()
 
 
+class SourceShards:
+    """What the jobs that write one bank source's shards share (:class:`BankJob`,
+    tables.path_cells.PathJob): the source's name and dir under ``root``, the number of
+    ``block_size`` blocks of ``keywords``, and the check of those two fields."""
+
+    def _check_blocks(self):
+        self.root = Path(self.root)
+        if self.block_size < 1:
+            raise ScoringError(f"block_size must be >= 1, got {self.block_size}")
+
+    @property
+    def source(self) -> str:
+        return self.spec.source
+
+    @property
+    def source_dir(self) -> Path:
+        return self.root / self.source
+
+    @property
+    def n_shards(self) -> int:
+        return -(-len(self.keywords) // self.block_size)
+
+
 @dataclass
-class BankJob:
+class BankJob(SourceShards):
     """Score ``keywords`` x ``questions`` into the bank's source dir, one shard per keyword block.
 
     spec: the scorer (model, prompt, quantize); keywords: DataFrame (keyword, category);
@@ -125,28 +148,14 @@ class BankJob:
     use_category: bool = False
 
     def __post_init__(self):
-        self.root = Path(self.root)
-        if self.block_size < 1:
-            raise ScoringError(f"block_size must be >= 1, got {self.block_size}")
+        self._check_blocks()
         if self.questions["id"].duplicated().any():
             raise ScoringError(f"duplicate question id {self.questions['id'][self.questions['id'].duplicated()].iloc[0]!r}")
-
-    @property
-    def source(self) -> str:
-        return self.spec.source
-
-    @property
-    def source_dir(self) -> Path:
-        return self.root / self.source
 
     @property
     def id(self) -> str:
         """Hash of the source's identity and the question set (keyword blocks hash on their own)."""
         return _hash(self.spec.identity(), self.questions[["id", "text"]].values.tolist(), self.use_category)[:12]
-
-    @property
-    def n_shards(self) -> int:
-        return -(-len(self.keywords) // self.block_size)
 
     def block(self, i: int) -> pd.DataFrame:
         return self.keywords.iloc[i * self.block_size:(i + 1) * self.block_size]

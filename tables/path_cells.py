@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import collections
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from planner.table import atomic_write
-from tables.answer_bank import BANK_VERSION, ROOT, BankError, _hash, read_bank_keywords
+from tables.answer_bank import BANK_VERSION, ROOT, BankError, SourceShards, _hash, read_bank_keywords
 from tables.scoring import ScorerSpec, _scorer, score_cells
 
 PATH_VERSION = 1
@@ -145,7 +145,7 @@ def run_path_shard(task: dict) -> int:
 
 
 @dataclass
-class PathJob:
+class PathJob(SourceShards):
     """Score the path cells of ``keywords`` (names), picked by the agent of ``table_dir``, into the
     source ``spec.source`` under ``root``; one sparse shard per block of ``block_size`` keywords.
     Follows tables.scoring.run_job's shard protocol (serial, joblib or Dask; resumable)."""
@@ -159,32 +159,17 @@ class PathJob:
     games: int = 8
     cells_per_keyword: int = 40
     seed: int = 0
-    _blocks: list = field(default=None, init=False, repr=False)
 
     def __post_init__(self):
-        self.root = Path(self.root)
-        if self.block_size < 1:
-            raise BankError(f"block_size must be >= 1, got {self.block_size}")
+        self._check_blocks()
         if len(set(self.keywords)) != len(self.keywords):
             raise BankError("path job: duplicate keyword in its list")
-
-    @property
-    def source(self) -> str:
-        return self.spec.source
-
-    @property
-    def source_dir(self) -> Path:
-        return self.root / self.source
 
     @property
     def id(self) -> str:
         """Hash of the scorer, the picking table and the picking parameters."""
         return _hash(self.spec.identity(), self.table_hash, self.games, self.cells_per_keyword, self.seed,
                      PATH_VERSION)[:12]
-
-    @property
-    def n_shards(self) -> int:
-        return -(-len(self.keywords) // self.block_size)
 
     def block(self, i: int) -> list:
         return list(self.keywords[i * self.block_size:(i + 1) * self.block_size])

@@ -15,8 +15,9 @@ Layout (``tables/answers/<path source>/``)::
     source.json       what the source is (the scorer's spec), as for any bank source
     shards/NNNNN-<h>.npz  one block of things: their path cells (sparse), the picking table's hash
 
-    job = PathJob(spec, keywords, "build/default")         # tables.scoring.run_job's shard protocol
-    run_job(job)                                            # resumable: finished shards are kept
+    add_path_keywords(table, 200, root / source, bank_keywords, holdout)   # the list, once
+    job = make_path_job("build/default")          # the picking agent; tables.scoring.run_job's shard protocol
+    run_job(job)                                  # resumable: finished shards are kept
 
 The picking needs the planner only; the scorer is built inside the worker (tables.scoring).
 """

@@ -366,8 +366,8 @@ def status(root=None) -> dict:
                   "calibrated": (root / "calibration" / f"scores_{s}.csv").exists()}
     main = banks.get(main_name)
     path = banks.get(path_source())
-    skip = set(dev_sources()) | {path_source()}
-    banks = {s: b for s, b in banks.items() if s not in skip}    # the headline counts whole-row table sources
+    whole = set(table_sources(root))
+    banks = {s: b for s, b in banks.items() if s in whole}       # the headline counts whole-row table sources
     agreement = {s: compare_banks(main, b) for s, b in banks.items() if main is not None and s != main_name}
     second = make_job(SECOND, root=root).source if main_name else None
     out = {"questions_natural": int(len(nat)),

@@ -216,10 +216,8 @@ def make_path_job(table_dir, root=None, block_size: int = 20, games: int = 8, ce
     from planner.table import load_table
     from tables import bank_sources as bs
 
-    pre = bs.SOURCES[bs.PATH]
-    spec = ScorerSpec(model_dir=pre["model"], prompt=pre["prompt"], quantize=pre["quantize"], batch_size=batch_size,
-                      num_threads=threads, device=device, dtype=dtype, name=pre["name"])
     root = bs._root(root)
+    spec = bs.make_job(bs.PATH, root=root, batch_size=batch_size, threads=threads, device=device, dtype=dtype).spec
     kw_path = root / spec.source / "keywords.csv"
     keywords = read_bank_keywords(kw_path)["keyword"].tolist() if kw_path.exists() else []
     return PathJob(spec, keywords, str(table_dir), load_table(table_dir).hash, root=root, block_size=block_size,

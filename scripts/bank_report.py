@@ -140,7 +140,8 @@ def prompts_section(root, qids) -> list:
     from tables import bank_sources as bs
     from tables.answer_bank import list_sources, load_bank
 
-    banks = {s: load_bank(root / s).select(qids) for s in list_sources(root)}
+    banks = {s: load_bank(root / s).select(qids) for s in list_sources(root)
+             if s != bs.path_source()}                 # path cells: the main prompt again, a few cells a thing
     banks = {s: b for s, b in banks.items() if b.cells}
     if len(banks) < 3:
         return []

@@ -363,7 +363,7 @@ def status(root=None) -> dict:
     for s, b in full.items():
         per[s] = {"keywords": len(b.keywords), "questions": len(b.qids), "cells": b.cells,
                   "yes_rate_raw": round(float((b.logit[b.mask] >= 0).mean()), 4) if b.cells else None,
-                  "calibrated": (root / "calibration" / f"scores_{s}.csv").exists()}
+                  "calibrated": (root / "calibration" / f"scores_{main_name if s == path_source() else s}.csv").exists()}
     main = banks.get(main_name)
     path = banks.get(path_source())
     whole = set(table_sources(root))

@@ -388,7 +388,8 @@ def build_default_table(n_keywords: int = 12000, *, bank_root=None, embeddings_d
     if path_keywords:
         path = load_bank(bank_root / bs.path_source()).head(path_keywords)
         cell_sources = sources + [(path, cals[main_source])]      # same model and prompt as the main source
-        inside = [k for k in path.keywords if k in set(cut["keyword"])]
+        in_cut = set(cut["keyword"])
+        inside = [k for k in path.keywords if k in in_cut]
         rep["path_cells"] = {"source": path.source, "keywords": len(path.keywords), "in_cut": len(inside),
                              "cells": int((~np.isnan(path.grid(inside, qids))).sum())}
     P_nat, origin = natural_columns(cut["keyword"].tolist(), qids, Zc, cell_sources, model, floor)

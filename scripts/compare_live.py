@@ -7,7 +7,11 @@ keeps its last game) and prints one JSON object: per keyword set and over all ga
 solved count, the discordant games (``a_only``, ``b_only``, with their keywords), the exact sign
 test on them, and the paired solve rounds (unsolved = 21; Wilcoxon signed-rank). ``--seed-sample
 IN_BANK HOLDOUT`` adds the same figures on live_eval's seeded samples of those sizes (``--seed``):
-the goal's figures when the games are a larger run's.
+the goal's figures when the games are a larger run's. ``--list-weighted`` adds, per table (the
+games.csv column is the table's directory), the solve rate of a list nobody tuned for
+(planner/list_weight.py): w m + (1 - w) h, with m the solved share of the things the table
+measured (bank rows, path cells), h the hold-out's, w the share of the hold-out the table would
+have measured (tables.path_cells.list_share).
 """
 from __future__ import annotations
 
@@ -28,8 +32,29 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed-sample", type=int, nargs=2, metavar=("IN_BANK", "HOLDOUT"),
                    help="also the figures on live_eval's seeded samples of these sizes")
     p.add_argument("--seed", type=int, default=0, help="--seed-sample: live_eval's --seed")
+    p.add_argument("--list-weighted", action="store_true",
+                   help="also each table's list-weighted solve rate (the tables are loaded from their dirs)")
     p.add_argument("--json", help="also write the result here")
     return p
+
+
+def list_weighted(games, table_dir: str) -> dict:
+    """w, m, n_m, h, n_h and rate of one table's games (planner.list_weight)."""
+    from planner.list_weight import game_rates, list_weighted_rate
+    from planner.table import TableError, load_table
+    from tables import bank_sources as bs
+    from tables.path_cells import list_share, measured_keywords
+
+    try:
+        table = load_table(table_dir)
+    except (OSError, TableError) as e:
+        raise SystemExit(f"--list-weighted: cannot load table {table_dir!r} (the games.csv table column): {e}") from e
+    share = list_share(table, bs.read_holdout())
+    try:
+        r = game_rates(games, table_dir, measured_keywords(table))
+    except ValueError as e:
+        raise SystemExit(f"--list-weighted: {e}") from e
+    return {"w": share["share"], **r, "rate": list_weighted_rate(r["m"], r["h"], share["share"])}
 
 
 def main(args) -> dict:
@@ -56,6 +81,8 @@ def main(args) -> dict:
         sample = games[[(s, k) in keep for s, k in zip(games["keywords"], games["keyword"])]]
         out["seed_sample"] = {"in_bank": n_in, "holdout": n_hold, "seed": args.seed,
                               "sets": paired_games(sample, args.a, args.b)}
+    if args.list_weighted:
+        out["list_weighted"] = {t: list_weighted(games, t) for t in (args.a, args.b)}
     text = json.dumps(out, indent=1)
     print(text)
     if args.json:

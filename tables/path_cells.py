@@ -222,3 +222,48 @@ def make_path_job(table_dir, root=None, block_size: int = 20, games: int = 8, ce
     keywords = read_bank_keywords(kw_path)["keyword"].tolist() if kw_path.exists() else []
     return PathJob(spec, keywords, str(table_dir), load_table(table_dir).hash, root=root, block_size=block_size,
                    games=games, cells_per_keyword=cells, seed=seed)
+
+
+# --- how far down the prior a table is measured ----------------------------------------------------
+
+
+def measured_keywords(table, root=None) -> set[str]:
+    """Names of ``table``'s keywords with measured natural cells: the main bank's (the table's refine
+    spec, ``meta["refine"]["measured"]``) and the path cells it took (``report["path_cells"]``: the
+    path source's first N keywords)."""
+    from tables.answer_bank import load_bank
+    from tables.refine_llm import refine_spec
+
+    spec = refine_spec(table)
+    out = set(spec.measured) if spec is not None else set()
+    rep = ((table.meta or {}).get("report") or {}).get("path_cells")
+    if rep:
+        out |= set(load_bank(Path(root or ROOT) / rep["source"]).head(int(rep["keywords"])).keywords)
+    return out & set(table.names)
+
+
+def list_share(table, holdout, root=None, half_width: int = 25) -> dict:
+    """The share of ``holdout`` (a list nobody tuned for) that ``table`` would have measured: each
+    hold-out thing (matched to the table's keywords as the referee would; outside the universe: 0)
+    counts by the measured share of its prior neighbours (planner.list_weight.measured_share_at).
+    Returns share, measured (keywords), holdout, holdout_in_universe, and the shares by hold-out
+    thing (``by_thing``: name -> share)."""
+    from planner.list_weight import measured_share_at
+    from planner.matching import GuessIndex
+
+    held = list(holdout)
+    if not held:
+        raise ValueError("list_share: empty hold-out list")
+    order = np.argsort(-np.asarray(table.prior), kind="stable")
+    names = [table.names[i] for i in order]
+    meas = measured_keywords(table, root)
+    index = GuessIndex(held, [[] for _ in held])
+    hits = [index.matches(str(k)) for k in names]
+    rank = np.full(len(held), np.inf)
+    for r, js in enumerate(hits, start=1):
+        for j in js:
+            rank[j] = min(rank[j], r)
+    at = measured_share_at(np.array([k in meas for k in names]), np.array([bool(js) for js in hits]), rank,
+                           half_width)
+    return {"share": float(at.mean()), "measured": len(meas), "holdout": len(held),
+            "holdout_in_universe": int(np.isfinite(rank).sum()), "by_thing": dict(zip(held, at.tolist()))}

@@ -115,3 +115,37 @@ def test_compare_live_seed_sample_keeps_only_live_evals_sample(tmp_path):
     out = script.main(script.make_parser().parse_args(["--games", str(f), "--a", "A", "--b", "B", "--seed-sample", "0", "2"]))
     assert out["sets"]["all"]["a_only"] == 5
     assert out["seed_sample"]["sets"]["all"]["a_only_keywords"] == sorted(small)
+
+
+def test_compare_live_list_weighted_reads_each_tables_measured_things(tmp_path):
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import compare_live as script
+    from planner.synthetic import make_synthetic
+    from planner.table import save_table
+    from tables.refine_llm import REFINE_VERSION
+
+    dirs = []
+    for name, measured in (("A", ["zcup", "zrug"]), ("B", ["zcup"])):
+        t = make_synthetic(8, 4, noise=0.1, seed=0)
+        t.keywords["keyword"] = ["zcup", "zrug", "zaxe", "zpan", "zq1", "zq2", "zq3", "zq4"]   # none a hold-out thing
+        t.meta = {"refine": {"version": REFINE_VERSION, "prompt": "p", "source": "s", "calibration": [1, 0],
+                             "floor": {}, "measured_keywords": measured}}
+        save_table(t, tmp_path / name)
+        dirs.append(str(tmp_path / name))
+    rows = []
+    for d in dirs:
+        rows += [(d, "in-bank public", "zcup", True, 3.0), (d, "in-bank public", "zrug", False, np.nan),
+                 (d, "hold-out", "zaxe", True, 9.0), (d, "hold-out", "zpan", False, np.nan)]
+    f = tmp_path / "games.csv"
+    _games(rows).to_csv(f, index=False)
+    out = script.main(script.make_parser().parse_args(["--games", str(f), "--a", dirs[0], "--b", dirs[1],
+                                                       "--list-weighted"]))
+    a, b = out["list_weighted"][dirs[0]], out["list_weighted"][dirs[1]]
+    # none of the real hold-out list is in these tables: w = 0, the rate is the hold-out's
+    assert (a["w"], a["m"], a["n_m"], a["h"], a["rate"]) == (0.0, 0.5, 2, 0.5, 0.5)
+    assert (b["m"], b["n_m"]) == (1.0, 1)
+    gone = str(tmp_path / "gone")                               # games of a table dir since removed
+    _games([(gone if r[0] == dirs[1] else r[0], *r[1:]) for r in rows]).to_csv(f, index=False)
+    with pytest.raises(SystemExit, match="cannot load table .*gone"):
+        script.main(script.make_parser().parse_args(["--games", str(f), "--a", dirs[0], "--b", gone,
+                                                     "--list-weighted"]))

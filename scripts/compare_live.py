@@ -39,22 +39,19 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def list_weighted(games, table_dir: str) -> dict:
-    """w, m, n_m, h, n_h and rate of one table's games (planner.list_weight)."""
-    from planner.list_weight import game_rates, list_weighted_rate
+    """w, m, n_m, h, n_h and rate of one table's games (tables.path_cells.list_weighted)."""
     from planner.table import TableError, load_table
     from tables import bank_sources as bs
-    from tables.path_cells import list_share, measured_keywords
+    from tables.path_cells import list_weighted as rate
 
     try:
         table = load_table(table_dir)
     except (OSError, TableError) as e:
         raise SystemExit(f"--list-weighted: cannot load table {table_dir!r} (the games.csv table column): {e}") from e
-    share = list_share(table, bs.read_holdout())
     try:
-        r = game_rates(games, table_dir, measured_keywords(table))
+        return rate(games, table, table_dir, bs.read_holdout())
     except ValueError as e:
         raise SystemExit(f"--list-weighted: {e}") from e
-    return {"w": share["share"], **r, "rate": list_weighted_rate(r["m"], r["h"], share["share"])}
 
 
 def main(args) -> dict:

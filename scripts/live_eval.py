@@ -152,7 +152,7 @@ def main(args) -> dict:
     cells = REFINE_CELLS_ON if args.refine_cells is None else args.refine_cells
     turns = d.refine_turns if args.refine_turns is None else args.refine_turns
     modes = {"off": [False], "on": [True], "both": [False, True]}[args.refine]
-    frames, rows, scorers = [], [], {}
+    frames, rows, scorers, played = [], [], {}, {}
     t0 = time.perf_counter()
     for tdir in tables:
         table, tree, types = load_game(tdir)
@@ -162,6 +162,7 @@ def main(args) -> dict:
                 print(f"{tdir}: no refine spec in its meta; played without refinement", flush=True)
                 continue
             label = f"{tdir} +refine:{rule} {top}/{cells}/{turns}" if refiner is not None else tdir
+            played[label] = table
             for name, kws in sets.items():
                 t1 = time.perf_counter()
                 df = play_games(table, "q20", answerer, kws, tree=tree, types=types, seed=args.seed, refiner=refiner)
@@ -176,12 +177,28 @@ def main(args) -> dict:
                                   "memo_answers": answerer.counts["memo"]}), flush=True)
                 games = pd.concat(frames, ignore_index=True)
                 atomic_write(out / "games.csv", lambda f: games.to_csv(f, index=False))   # after every group
-    summary = {"prompt": args.prompt, "model": str(args.model), "seed": args.seed, "results": rows,
+    lists = list_rates(games, played)
+    summary = {"prompt": args.prompt, "model": str(args.model), "seed": args.seed, "results": rows, "list_weighted": lists,
                "llm_answers": answerer.counts["llm"], "memo_answers": answerer.counts["memo"], "memo": str(memo_path),
                "seconds": round(time.perf_counter() - t0, 1)}
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
-    write_page(Path(args.page) if args.page else out / "results_live.md", games, rows, args)
+    write_page(Path(args.page) if args.page else out / "results_live.md", games, rows, args, lists)
     return summary
+
+
+def list_rates(games, played: dict) -> dict:
+    """{label: tables.path_cells.list_weighted} for every table whose games hold both things it
+    measured and the hold-out (others are left out)."""
+    from tables import bank_sources as bs
+    from tables.path_cells import list_weighted
+
+    out = {}
+    for label, table in played.items():
+        try:
+            out[label] = list_weighted(games, table, label, bs.read_holdout())
+        except ValueError:
+            continue
+    return out
 
 
 def seed_memo(memo_path: Path, games_files, model: str, prompt: str) -> None:
@@ -205,7 +222,7 @@ def seed_memo(memo_path: Path, games_files, model: str, prompt: str) -> None:
     print(f"memo {memo_path}: {len(have)} replies held, {len(todo)} added from {len(games_files)} games file(s)", flush=True)
 
 
-def write_page(path: Path, games, rows, args) -> None:
+def write_page(path: Path, games, rows, args, lists=None) -> None:
     lines = ["# Live games against an LLM answerer the bank never saw", "",
              "Written by", "", "    " + " ".join(["python", "scripts/live_eval.py", *map(shlex.quote, sys.argv[1:])]), "",
              f"Answerer: `{Path(args.model).name}` with the `{args.prompt}` prompt, answering every question itself "
@@ -217,6 +234,16 @@ def write_page(path: Path, games, rows, args) -> None:
     for r in rows:
         lines.append(f"| `{r['table']}` ({r['K']} x {r['Q']}) | {r['keywords']} | {r['games']} | {r['solve_rate_20']:.1%} | "
                      f"{r['mean_round_solved']:.2f} | {r['outside_universe']:.1%} | {r.get('refined_cells', 0):.1f} | {r['errors']} |")
+    if lists:
+        lines += ["", "## A list nobody tuned for", "",
+                  "The things a table measured (bank rows, path cells) solve at m, the hold-out at h; a list written "
+                  "elsewhere lies a share w inside the measured top of the prior (the hold-out's share, each thing "
+                  "counted by how many of its prior neighbours the table measured), so it solves at about "
+                  "w m + (1 - w) h (planner/list_weight.py, docs/default_table.md section 27).", "",
+                  "| table | w | measured things solved (m) | hold-out solved (h) | list-weighted |", "|---|---|---|---|---|"]
+        for label, d in lists.items():
+            lines.append(f"| `{label}` | {d['w']:.3f} | {d['m']:.1%} of {d['n_m']} | {d['h']:.1%} of {d['n_h']} | "
+                         f"**{d['rate']:.1%}** |")
     lines += ["", "## Transcripts", ""]
     for (tdir, name), df in games.groupby(["table", "keywords"], sort=False):
         for _, g in df.head(args.transcripts).iterrows():

@@ -267,3 +267,14 @@ def list_share(table, holdout, root=None, half_width: int = 25) -> dict:
                            half_width)
     return {"share": float(at.mean()), "measured": len(meas), "holdout": len(held),
             "holdout_in_universe": int(np.isfinite(rank).sum()), "by_thing": dict(zip(held, at.tolist()))}
+
+
+def list_weighted(games, table, label: str, holdout) -> dict:
+    """The list-weighted solve rate of ``table``'s live games (the rows of games.csv whose table
+    column is ``label``; planner.list_weight): w (:func:`list_share` of ``holdout``), m, n_m, h, n_h
+    and rate = w m + (1 - w) h. ValueError when the games hold no measured thing or no hold-out."""
+    from planner.list_weight import game_rates, list_weighted_rate
+
+    r = game_rates(games, label, measured_keywords(table))
+    w = list_share(table, holdout)["share"]
+    return {"w": w, **r, "rate": list_weighted_rate(r["m"], r["h"], w)}

@@ -64,3 +64,35 @@ def test_path_public_set_is_public_things_with_path_cells_and_no_bank_row(tmp_pa
     sets = live_eval.keyword_sets(2, 3, 0, n_path=10)
     assert [k for k, _ in sets["path public"]] == sorted(public[3:6], key=str.lower)   # public[2] has a bank row
     assert len(sets["hold-out"]) == 3 and "path public" not in live_eval.keyword_sets(2, 3, 0)
+
+
+def test_list_rates_and_the_page_section(tmp_path):
+    from types import SimpleNamespace
+
+    import numpy as np
+    import pandas as pd
+
+    from planner.synthetic import make_synthetic
+    from tables.refine_llm import REFINE_VERSION
+
+    t = make_synthetic(6, 4, noise=0.1, seed=0)
+    t.keywords["keyword"] = ["zcup", "zrug", "zaxe", "zpan", "zq1", "zq2"]          # none a hold-out thing
+    t.meta = {"refine": {"version": REFINE_VERSION, "prompt": "p", "source": "s", "calibration": [1, 0],
+                         "floor": {}, "measured_keywords": ["zcup", "zrug"]}}
+    bare = make_synthetic(6, 4, noise=0.1, seed=0)                                  # measured nothing
+    games = pd.DataFrame({"table": ["T"] * 4 + ["U"] * 4,
+                          "keywords": ["in-bank public", "in-bank public", "hold-out", "hold-out"] * 2,
+                          "keyword": ["zcup", "zrug", "zaxe", "zpan"] * 2,
+                          "solved": [True, True, False, True] * 2, "round": [3.0, 5.0, np.nan, 9.0] * 2,
+                          "transcript": ["1. q? -> yes; guess: zcup"] * 8})
+    lists = live_eval.list_rates(games, {"T": t, "U": bare})
+    assert list(lists) == ["T"]                                  # U's games hold no thing it measured
+    assert (lists["T"]["w"], lists["T"]["m"], lists["T"]["h"], lists["T"]["rate"]) == (0.0, 1.0, 0.5, 0.5)
+    args = SimpleNamespace(model="models/x", prompt="kaggle", seed=0, transcripts=1)
+    rows = [{"table": "T", "K": 6, "Q": 4, "keywords": "hold-out", "games": 2, "solve_rate_20": 0.5,
+             "mean_round_solved": 9.0, "outside_universe": 0.0, "errors": 0}]
+    live_eval.write_page(tmp_path / "p.md", games, rows, args, lists)
+    text = (tmp_path / "p.md").read_text()
+    assert "## A list nobody tuned for" in text and "| `T` | 0.000 | 100.0% of 2 | 50.0% of 2 | **50.0%** |" in text
+    live_eval.write_page(tmp_path / "q.md", games, rows, args)
+    assert "nobody tuned for" not in (tmp_path / "q.md").read_text()

@@ -11,7 +11,8 @@ the goal's figures when the games are a larger run's. ``--list-weighted`` adds, 
 games.csv column is the table's directory), the solve rate of a list nobody tuned for
 (planner/list_weight.py): w m + (1 - w) h, with m the solved share of the things the table
 measured (bank rows, path cells), h the hold-out's, w the share of the hold-out the table would
-have measured (tables.path_cells.list_share).
+have measured (tables.path_cells.list_share); ``difference``: a - b with a paired bootstrap 95%
+interval over the games (planner.list_weight.bootstrap_difference).
 """
 from __future__ import annotations
 
@@ -38,20 +39,27 @@ def make_parser() -> argparse.ArgumentParser:
     return p
 
 
-def list_weighted(games, table_dir: str) -> dict:
-    """w, m, n_m, h, n_h and rate of one table's games (tables.path_cells.list_weighted)."""
+def list_weighted(games, a: str, b: str) -> dict:
+    """Per table (its games.csv label is its dir) w, m, n_m, h, n_h and rate, and the paired bootstrap
+    of the difference a - b (tables.path_cells.list_weighted, list_difference)."""
     from planner.table import TableError, load_table
     from tables import bank_sources as bs
+    from tables.path_cells import list_difference
     from tables.path_cells import list_weighted as rate
 
+    out, tabs = {}, {}
+    for t in (a, b):
+        try:
+            tabs[t] = load_table(t)
+        except (OSError, TableError) as e:
+            raise SystemExit(f"--list-weighted: cannot load table {t!r} (the games.csv table column): {e}") from e
     try:
-        table = load_table(table_dir)
-    except (OSError, TableError) as e:
-        raise SystemExit(f"--list-weighted: cannot load table {table_dir!r} (the games.csv table column): {e}") from e
-    try:
-        return rate(games, table, table_dir, bs.read_holdout())
+        for t in (a, b):
+            out[t] = rate(games, tabs[t], t, bs.read_holdout())
+        out["difference"] = list_difference(games, *((t, tabs[t], out[t]["w"]) for t in (a, b)))
     except ValueError as e:
         raise SystemExit(f"--list-weighted: {e}") from e
+    return out
 
 
 def main(args) -> dict:
@@ -79,7 +87,7 @@ def main(args) -> dict:
         out["seed_sample"] = {"in_bank": n_in, "holdout": n_hold, "seed": args.seed,
                               "sets": paired_games(sample, args.a, args.b)}
     if args.list_weighted:
-        out["list_weighted"] = {t: list_weighted(games, t) for t in (args.a, args.b)}
+        out["list_weighted"] = list_weighted(games, args.a, args.b)
     text = json.dumps(out, indent=1)
     print(text)
     if args.json:

@@ -278,3 +278,22 @@ def list_weighted(games, table, label: str, holdout) -> dict:
     r = game_rates(games, label, measured_keywords(table))
     w = list_share(table, holdout)["share"]
     return {"w": w, **r, "rate": list_weighted_rate(r["m"], r["h"], w)}
+
+
+def list_difference(games, a, b, holdout_set: str = "hold-out", n_boot: int = 4000, seed: int = 0) -> dict:
+    """The paired bootstrap of two tables' list-weighted rates (planner.list_weight.bootstrap_difference)
+    on the games both played. ``a``, ``b``: (label, table, w) each, w from :func:`list_weighted`."""
+    from planner.list_weight import bootstrap_difference
+
+    g = games.drop_duplicates(["table", "keywords", "keyword"], keep="last")
+    sides = []
+    for label, table, _ in (a, b):
+        x = g[g["table"] == label].set_index(["keywords", "keyword"])
+        sides.append((x, {k.lower() for k in measured_keywords(table)}))
+    both = sides[0][0].index.intersection(sides[1][0].index, sort=False)
+    hold = both.get_level_values(0).to_numpy() == holdout_set
+    words = pd.Series(both.get_level_values(1)).astype(str).str.lower().to_numpy()
+    flags = [(x.loc[both, "solved"].astype(bool).to_numpy(), ~hold & np.isin(words, list(have)))
+             for x, have in sides]
+    return bootstrap_difference(flags[0][0], flags[1][0], flags[0][1], flags[1][1], hold, a[2], b[2],
+                                n_boot=n_boot, seed=seed)

@@ -100,3 +100,27 @@ def test_list_share_counts_bank_and_path_keywords_of_the_table(tmp_path):
     # rank 4: neighbours 2, 3, 5, 6 all measured; rank 26: 24-28 none; outside the universe: 0
     assert d["by_thing"] == {by_rank[3]: 1.0, by_rank[25]: 0.0, "Not A Thing Of The Table": 0.0}
     assert d["share"] == pytest.approx(1 / 3) and d["holdout_in_universe"] == 2 and d["measured"] == 8
+
+
+def test_bootstrap_difference_hand_cases():
+    from planner.list_weight import bootstrap_difference
+
+    hold = np.array([0, 0, 0, 0, 1, 1, 1, 1], bool)
+    sa = np.array([1, 1, 0, 1, 1, 0, 0, 1], bool)
+    sb = np.array([1, 0, 0, 1, 0, 0, 0, 1], bool)
+    ma = np.array([1, 1, 1, 0, 0, 0, 0, 0], bool)          # a measured three things, b two
+    mb = np.array([1, 1, 0, 0, 0, 0, 0, 0], bool)
+    d = bootstrap_difference(sa, sb, ma, mb, hold, 0.3, 0.2, n_boot=500)
+    want = list_weighted_rate(2 / 3, 0.5, 0.3) - list_weighted_rate(1 / 2, 0.25, 0.2)
+    assert d["diff"] == pytest.approx(want)
+    assert d["ci95"][0] <= d["diff"] <= d["ci95"][1] and 0.0 <= d["share_le0"] < 0.5
+    same = bootstrap_difference(sa, sa, ma, ma, hold, 0.3, 0.3, n_boot=200)
+    assert same["diff"] == 0.0 and same["ci95"] == [0.0, 0.0] and same["share_le0"] == 1.0
+    all_a = bootstrap_difference(~hold | hold, np.zeros(8, bool), ma, mb, hold, 0.3, 0.3, n_boot=200)
+    assert all_a["ci95"][0] == pytest.approx(1.0) and all_a["share_le0"] == 0.0     # a solves all, b none
+    assert bootstrap_difference(sa, sb, ma, mb, hold, 0.3, 0.2, n_boot=300, seed=4) == \
+        bootstrap_difference(sa, sb, ma, mb, hold, 0.3, 0.2, n_boot=300, seed=4)
+    with pytest.raises(ValueError, match="hold-out game counted as measured"):
+        bootstrap_difference(sa, sb, ma | hold, mb, hold, 0.3, 0.2)
+    with pytest.raises(ValueError, match="both hold-out games and other games"):
+        bootstrap_difference(sa, sb, ma, mb, np.zeros(8, bool), 0.3, 0.2)

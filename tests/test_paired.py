@@ -144,6 +144,8 @@ def test_compare_live_list_weighted_reads_each_tables_measured_things(tmp_path):
     # none of the real hold-out list is in these tables: w = 0, the rate is the hold-out's
     assert (a["w"], a["m"], a["n_m"], a["h"], a["rate"]) == (0.0, 0.5, 2, 0.5, 0.5)
     assert (b["m"], b["n_m"]) == (1.0, 1)
+    diff = out["list_weighted"]["difference"]                    # w = 0 for both: the hold-out decides, equal
+    assert diff["diff"] == 0.0 and diff["ci95"] == [0.0, 0.0]
     gone = str(tmp_path / "gone")                               # games of a table dir since removed
     _games([(gone if r[0] == dirs[1] else r[0], *r[1:]) for r in rows]).to_csv(f, index=False)
     with pytest.raises(SystemExit, match="cannot load table .*gone"):

@@ -11,7 +11,7 @@ the goal's figures when the games are a larger run's. ``--list-weighted`` adds, 
 games.csv column is the table's directory), the solve rate of a list nobody tuned for
 (planner/list_weight.py): w m + (1 - w) h, with m the solved share of the things the table
 measured (bank rows, path cells), h the hold-out's, w the share of the hold-out the table would
-have measured (tables.path_cells.list_share); ``difference``: a - b with a paired bootstrap 95%
+have measured (tables.measured.list_share); ``difference``: a - b with a paired bootstrap 95%
 interval over the games (planner.list_weight.bootstrap_difference).
 """
 from __future__ import annotations
@@ -41,11 +41,11 @@ def make_parser() -> argparse.ArgumentParser:
 
 def list_weighted(games, a: str, b: str) -> dict:
     """Per table (its games.csv label is its dir) w, m, n_m, h, n_h and rate, and the paired bootstrap
-    of the difference a - b (tables.path_cells.list_weighted, list_difference)."""
+    of the difference a - b (tables.measured.list_weighted, list_difference)."""
     from planner.table import TableError, load_table
     from tables import bank_sources as bs
-    from tables.path_cells import list_difference
-    from tables.path_cells import list_weighted as rate
+    from tables.measured import list_difference
+    from tables.measured import list_weighted as rate
 
     out, tabs = {}, {}
     for t in (a, b):

@@ -187,10 +187,10 @@ def main(args) -> dict:
 
 
 def list_rates(games, played: dict) -> dict:
-    """{label: tables.path_cells.list_weighted} for every table whose games hold both things it
+    """{label: tables.measured.list_weighted} for every table whose games hold both things it
     measured and the hold-out (others are left out)."""
     from tables import bank_sources as bs
-    from tables.path_cells import list_weighted
+    from tables.measured import list_weighted
 
     out = {}
     for label, table in played.items():

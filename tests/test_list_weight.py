@@ -1,5 +1,5 @@
 """planner/list_weight.py: the measured share of a hold-out thing's prior neighbours, the two solve
-rates of a table's games, the list-weighted rate; tables.path_cells.list_share on a table whose
+rates of a table's games, the list-weighted rate; tables.measured.list_share on a table whose
 bank and path keywords are known."""
 import json
 
@@ -77,7 +77,7 @@ def test_game_rates_split_measured_things_from_the_holdout():
 
 def test_list_share_counts_bank_and_path_keywords_of_the_table(tmp_path):
     from planner.synthetic import make_synthetic
-    from tables.path_cells import list_share, measured_keywords
+    from tables.measured import list_share, measured_keywords
     from tables.refine_llm import REFINE_VERSION
 
     t = make_synthetic(30, 6, noise=0.1, seed=0, prior_skew=1.0)

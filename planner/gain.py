@@ -91,6 +91,13 @@ def keyword_groups(row_keyword: np.ndarray, n_types: int) -> np.ndarray:
     return g
 
 
+def _rows(idx: np.ndarray):
+    """A run of consecutive row indices as a slice (a view, no gather), other index arrays as they are."""
+    if len(idx) and idx[-1] - idx[0] == len(idx) - 1 and (np.diff(idx) == 1).all():
+        return slice(int(idx[0]), int(idx[-1]) + 1)
+    return idx
+
+
 def keyword_information_gain(W: np.ndarray, L: np.ndarray, groups: np.ndarray,
                              chunk: int = 1 << 22) -> np.ndarray:
     """I(keyword; answer) of every question when hypotheses are (keyword, answerer type).
@@ -113,17 +120,31 @@ def keyword_information_gain(W: np.ndarray, L: np.ndarray, groups: np.ndarray,
     p_yes = np.clip(W @ Lf.astype(dt, copy=False), 0.0, 1.0)        # (B, Q)
     cond = np.zeros((B, Q), dtype=dt)
     step = max(1, chunk // max(1, B * Q))
+    complete = bool((groups >= 0).all())                            # every keyword has every type's row
     for s in range(0, len(groups), step):
         g = groups[s:s + step]                                      # (kc, T)
-        num = np.zeros((B, len(g), Q), dtype=dt)
-        wk = np.zeros((B, len(g)), dtype=dt)
-        for t in range(g.shape[1]):
-            have = g[:, t] >= 0
-            rows = g[have, t]
-            wt = W[:, rows]                                         # (B, kh)
-            wk[:, have] += wt
-            num[:, have] += wt[:, :, None] * Lf[rows].astype(dt, copy=False)[None]
-        m = np.divide(num, wk[:, :, None], out=np.full_like(num, 0.5), where=wk[:, :, None] > 0)
+        if complete:                                                # plain sums, no masked scatter
+            r = _rows(g[:, 0])
+            wt = W[:, r]                                            # (B, kc)
+            wk = wt.copy()
+            num = wt[:, :, None] * Lf[r].astype(dt, copy=False)[None]
+            tmp = np.empty_like(num) if g.shape[1] > 1 else None
+            for t in range(1, g.shape[1]):
+                r = _rows(g[:, t])
+                wt = W[:, r]
+                wk += wt
+                num += np.multiply(wt[:, :, None], Lf[r].astype(dt, copy=False)[None], out=tmp)
+        else:
+            num = np.zeros((B, len(g), Q), dtype=dt)
+            wk = np.zeros((B, len(g)), dtype=dt)
+            for t in range(g.shape[1]):
+                have = g[:, t] >= 0
+                rows = g[have, t]
+                wt = W[:, rows]                                     # (B, kh)
+                wk[:, have] += wt
+                num[:, have] += wt[:, :, None] * Lf[rows].astype(dt, copy=False)[None]
+        # m = num / w_k in place; where w_k = 0 the keyword weighs 0 in the sum, so m is left at 0
+        m = np.divide(num, wk[:, :, None], out=num, where=wk[:, :, None] > 0)
         cond += np.einsum("bk,bkq->bq", wk, binary_entropy(m))
     return np.maximum(binary_entropy(p_yes) - cond, 0.0)
 

@@ -28,6 +28,11 @@ def test_keyword_gain_matches_naive_loop(T, K, Q, seed):
     got32 = keyword_information_gain(W[None].astype(np.float32), L.astype(np.float32), keyword_groups(rk, T))[0]
     assert got32.dtype == np.float32
     np.testing.assert_allclose(got32, keyword_information_gain_naive(W, L, rk), atol=2e-5)   # the policy's dtype
+    # every keyword with every type's row, in chunks of a few keywords (row runs read as slices)
+    W2 = np.stack([W, np.roll(W, 3)])
+    got = keyword_information_gain(W2, L, keyword_groups(rk, T), chunk=2 * Q * 3)
+    for b in range(2):
+        np.testing.assert_allclose(got[b], keyword_information_gain_naive(W2[b], L, rk), atol=1e-12)
     # a gathered subset of rows (some keywords lose a type's row), and a batch of two beliefs
     sub = np.sort(rng.choice(T * K, size=max(2, T * K - 3), replace=False))
     Ws = np.stack([W[sub] / W[sub].sum(), np.full(len(sub), 1 / len(sub))])

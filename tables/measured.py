@@ -21,9 +21,9 @@ from tables.answer_bank import load_bank
 
 
 def measured_keywords(table, root=None) -> set[str]:
-    """Names of ``table``'s keywords with measured natural cells: the main bank's (the table's refine
-    spec, ``meta["refine"]["measured_keywords"]``) and the path cells it took (``report["path_cells"]``: the
-    path source's first N keywords)."""
+    """Names of ``table``'s keywords with measured natural cells: the main bank's (the table's
+    refine spec, ``meta["refine"]["measured_keywords"]``) and the path cells it took
+    (``meta["report"]["path_cells"]``: the path source's first N keywords)."""
     from tables.refine_llm import refine_spec
 
     spec = refine_spec(table)

@@ -70,14 +70,12 @@ def paired_rounds(ra, rb, rounds: int = 20) -> dict:
             "p_wilcoxon": p}
 
 
-def paired_games(games: pd.DataFrame, a: str, b: str, rounds: int = 20) -> dict:
-    """Per keyword set (the ``keywords`` column of scripts/live_eval.py's games.csv) and over all:
-    ``paired_solved`` and ``paired_rounds`` of tables ``a`` and ``b`` on the keywords both played,
-    plus the names of the discordant keywords. A keyword played twice by one table (two runs
-    concatenated) keeps its last game.
-    """
-    need = {"table", "keywords", "keyword", "solved", "round"}
-    if missing := need - set(games.columns):
+def paired_frames(games: pd.DataFrame, a: str, b: str, need=()) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The games of tables ``a`` and ``b`` on the keywords both played, aligned: two frames indexed
+    by (keywords, keyword) in the same order (a keyword played twice by one table keeps its last
+    game). ValueError when a column (table, keywords, keyword, solved, and ``need``) is missing or a
+    table has no games."""
+    if missing := {"table", "keywords", "keyword", "solved", *need} - set(games.columns):
         raise ValueError(f"games lack columns {sorted(missing)}")
     for t in (a, b):
         if not (games["table"] == t).any():
@@ -86,7 +84,17 @@ def paired_games(games: pd.DataFrame, a: str, b: str, rounds: int = 20) -> dict:
     ga = g[g["table"] == a].set_index(["keywords", "keyword"])
     gb = g[g["table"] == b].set_index(["keywords", "keyword"])
     both = ga.index.intersection(gb.index, sort=False)
-    ga, gb = ga.loc[both], gb.loc[both]
+    return ga.loc[both], gb.loc[both]
+
+
+def paired_games(games: pd.DataFrame, a: str, b: str, rounds: int = 20) -> dict:
+    """Per keyword set (the ``keywords`` column of scripts/live_eval.py's games.csv) and over all:
+    ``paired_solved`` and ``paired_rounds`` of tables ``a`` and ``b`` on the keywords both played,
+    plus the names of the discordant keywords. A keyword played twice by one table (two runs
+    concatenated) keeps its last game.
+    """
+    ga, gb = paired_frames(games, a, b, need=("round",))
+    both = ga.index
     sa, sb = ga["solved"].astype(bool).to_numpy(), gb["solved"].astype(bool).to_numpy()
     ra = np.where(sa, ga["round"].astype(float), np.nan)
     rb = np.where(sb, gb["round"].astype(float), np.nan)

@@ -188,7 +188,7 @@ def main(args) -> dict:
 
 def list_rates(games, played: dict) -> dict:
     """{label: tables.measured.list_weighted} for every table whose games hold both things it
-    measured and the hold-out (others are left out)."""
+    measured and the hold-out; the others are left out, each with a line saying why."""
     from tables import bank_sources as bs
     from tables.measured import list_weighted
 
@@ -196,8 +196,8 @@ def list_rates(games, played: dict) -> dict:
     for label, table in played.items():
         try:
             out[label] = list_weighted(games, table, label, bs.read_holdout())
-        except ValueError:
-            continue
+        except ValueError as e:
+            print(f"list-weighted rate of {label} left out: {e}", flush=True)
     return out
 
 

@@ -76,16 +76,13 @@ def list_difference(games, a, b, holdout_set: str = "hold-out", n_boot: int = 40
     """The paired bootstrap of two tables' list-weighted rates (planner.list_weight.bootstrap_difference)
     on the games both played. ``a``, ``b``: (label, table, w) each, w from :func:`list_weighted`."""
     from planner.list_weight import bootstrap_difference
+    from planner.paired import paired_frames
 
-    g = games.drop_duplicates(["table", "keywords", "keyword"], keep="last")
-    sides = []
-    for label, table, _ in (a, b):
-        x = g[g["table"] == label].set_index(["keywords", "keyword"])
-        sides.append((x, {k.lower() for k in measured_keywords(table)}))
-    both = sides[0][0].index.intersection(sides[1][0].index, sort=False)
-    hold = both.get_level_values(0).to_numpy() == holdout_set
-    words = pd.Series(both.get_level_values(1)).astype(str).str.lower().to_numpy()
-    flags = [(x.loc[both, "solved"].astype(bool).to_numpy(), ~hold & np.isin(words, list(have)))
-             for x, have in sides]
+    ga, gb = paired_frames(games, a[0], b[0])
+    hold = ga.index.get_level_values(0).to_numpy() == holdout_set
+    words = pd.Series(ga.index.get_level_values(1)).astype(str).str.lower().to_numpy()
+    flags = [(x["solved"].astype(bool).to_numpy(),
+              ~hold & np.isin(words, [k.lower() for k in measured_keywords(table)]))
+             for x, (_, table, _) in ((ga, a), (gb, b))]
     return bootstrap_difference(flags[0][0], flags[1][0], flags[0][1], flags[1][1], hold, a[2], b[2],
                                 n_boot=n_boot, seed=seed)

@@ -34,10 +34,11 @@ def measured_keywords(table, root=None) -> set[str]:
     return out & set(table.names)
 
 
-def list_share(table, holdout, root=None, half_width: int = 25) -> dict:
+def list_share(table, holdout, root=None, half_width: int = 25, measured=None) -> dict:
     """The share of ``holdout`` (a list nobody tuned for) that ``table`` would have measured: each
     hold-out thing (matched to the table's keywords as the referee would; outside the universe: 0)
     counts by the measured share of its prior neighbours (planner.list_weight.measured_share_at).
+    ``measured``: :func:`measured_keywords` of the table when the caller has it already.
     Returns share, measured (keywords), holdout, holdout_in_universe, and the shares by hold-out
     thing (``by_thing``: name -> share)."""
     from planner.list_weight import measured_share_at
@@ -48,7 +49,7 @@ def list_share(table, holdout, root=None, half_width: int = 25) -> dict:
         raise ValueError("list_share: empty hold-out list")
     order = np.argsort(-np.asarray(table.prior), kind="stable")
     names = [table.names[i] for i in order]
-    meas = measured_keywords(table, root)
+    meas = measured_keywords(table, root) if measured is None else measured
     index = GuessIndex(held, [[] for _ in held])
     hits = [index.matches(str(k)) for k in names]
     rank = np.full(len(held), np.inf)
@@ -67,8 +68,9 @@ def list_weighted(games, table, label: str, holdout) -> dict:
     and rate = w m + (1 - w) h. ValueError when the games hold no measured thing or no hold-out."""
     from planner.list_weight import game_rates, list_weighted_rate
 
-    r = game_rates(games, label, measured_keywords(table))
-    w = list_share(table, holdout)["share"]
+    meas = measured_keywords(table)
+    r = game_rates(games, label, meas)
+    w = list_share(table, holdout, measured=meas)["share"]
     return {"w": w, **r, "rate": list_weighted_rate(r["m"], r["h"], w)}
 
 

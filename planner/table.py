@@ -219,6 +219,13 @@ def save_table(table: Table, directory) -> Path:
     return d
 
 
+def with_P(table: Table, P, meta=None) -> Table:
+    """A copy of ``table`` with the cells ``P`` (K, Q): the same keywords (alts, categories, prior)
+    and questions (ids, texts, kinds); ``meta`` (default a copy of the table's) replaces its meta."""
+    return Table(table.keywords.copy(), table.questions.copy(), np.asarray(P, dtype=np.float32),
+                 meta=dict(table.meta if meta is None else meta))
+
+
 def make_table(names, P, prior=None, questions=None, alts=None, categories=None, kinds=None, meta=None) -> Table:
     """Build a Table from plain arrays. names: (K,) str; P: (K, Q); prior: (K,) or uniform."""
     P = np.asarray(P, dtype=np.float32)

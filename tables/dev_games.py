@@ -104,19 +104,15 @@ def with_cells(table, types, held, pred):
     """(table, types): copies with the natural cells of the ``held`` keywords replaced by ``pred``
     ((len(held), natural questions)); a type with maps (tables/bias_types.py) gets them as the
     completion map of ``pred``, as a hold-out thing's are. ``types`` may be None."""
-    from planner.table import make_table
+    from planner.table import with_P
 
-    names = table.names
-    row = {n: i for i, n in enumerate(names)}
+    row = {n: i for i, n in enumerate(table.names)}
     ncol = np.flatnonzero((table.questions["kind"] == "natural").to_numpy())
     qids = table.questions["id"].astype(str).tolist()
     rows = [row[k] for k in held]
     P = np.array(table.P, dtype=np.float32, copy=True)
     P[np.ix_(rows, ncol)] = pred
-    t2 = make_table(names, P, prior=table.prior, alts=table.keywords["alts"].tolist(),
-                    questions=table.questions["text"].tolist(), kinds=table.questions["kind"].tolist(),
-                    meta={"built_by": "tables.dev_games", "from": table.hash})
-    t2.questions["id"] = qids
+    t2 = with_P(table, P, {"built_by": "tables.dev_games", "from": table.hash})
     if types is None:
         return t2, None
     from planner.types import AnswererType, AnswererTypes

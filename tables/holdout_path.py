@@ -78,7 +78,7 @@ def with_measured(table, types, cells: pd.DataFrame):
     floored question: :func:`top_cells`) put in as the table's bank cells are; the ``exact`` type
     answers them by their side of 0.5 (its own lowest and highest value). ``types`` may be None; a type with maps (bias types) is
     refused rather than guessed at."""
-    from planner.table import make_table
+    from planner.table import with_P
     from planner.types import AnswererType, AnswererTypes
     from tables.refine_llm import cell_probability, refine_spec
 
@@ -98,10 +98,7 @@ def with_measured(table, types, cells: pd.DataFrame):
     P[k, q] = p
     meta = dict(table.meta or {})
     meta["holdout_cells"] = {"from": table.hash, "things": int(len(set(k.tolist()))), "cells": int(len(p))}
-    cats = table.keywords["category"].tolist() if "category" in table.keywords else None
-    t2 = make_table(table.names, P, prior=table.prior, alts=table.keywords["alts"].tolist(), categories=cats,
-                    questions=table.questions["text"].tolist(), kinds=table.questions["kind"].tolist(), meta=meta)
-    t2.questions["id"] = qids
+    t2 = with_P(table, P, meta)
     if types is None:
         return t2, None
     new = []

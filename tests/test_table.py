@@ -113,3 +113,20 @@ def test_bad_value_found_past_the_first_block(monkeypatch):
     P = np.full((10, 3), 0.5, dtype=np.float32); P[9, 1] = 2.0
     with pytest.raises(TableError, match=r"row 9 \('k9'\), column 1 \('q00001'\): value 2.0"):
         make_table([f"k{i}" for i in range(10)], P)
+
+
+def test_with_P_copies_everything_but_the_cells():
+    from planner.table import with_P
+
+    t = make_table(["a", "b"], [[0.1, 0.9], [0.8, 0.2]], prior=[0.7, 0.3], questions=["x?", "y?"],
+                   alts=[["aa"], []], categories=["thing", "animal"], kinds=["natural", "spelling"], meta={"m": 1})
+    t.questions["id"] = ["n1", "s1"]
+    t2 = with_P(t, [[0.5, 0.5], [0.5, 0.5]])
+    assert t2.P.dtype == np.float32 and t2.P.tolist() == [[0.5, 0.5], [0.5, 0.5]]
+    assert t.P.tolist()[0][0] == np.float32(0.1)                                     # the original is untouched
+    assert t2.keywords.equals(t.keywords) and t2.questions.equals(t.questions) and t2.meta == {"m": 1}
+    t2.meta["x"] = 2
+    assert t.meta == {"m": 1}                                                        # meta copied, not shared
+    assert with_P(t, t.P, {"n": 0}).meta == {"n": 0} and with_P(t, t.P).hash == t.hash != t2.hash
+    with pytest.raises(TableError):
+        with_P(t, [[0.5, 0.5]])

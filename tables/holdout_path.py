@@ -76,8 +76,8 @@ def top_cells(table, cells: pd.DataFrame, max_rank: int) -> pd.DataFrame:
 def with_measured(table, types, cells: pd.DataFrame):
     """(table, types): copies with ``cells`` (keyword, qid, logit; every keyword a row, every qid a
     floored question: :func:`top_cells`) put in as the table's bank cells are; the ``exact`` type
-    answers them by their side of 0.5 (its own lowest and highest value). ``types`` may be None; a type with maps (bias types) is
-    refused rather than guessed at."""
+    answers them by their side of 0.5 (its own lowest and highest value). ``types`` may be None; a
+    type with maps (bias types) is refused rather than guessed at."""
     from planner.table import with_P
     from planner.types import AnswererType, AnswererTypes
     from tables.refine_llm import cell_probability, refine_spec
@@ -146,7 +146,9 @@ def holdout_top_table(table_dir, out_dir, cells_path=HOLDOUT_CELLS, max_rank: in
     types_path = table_dir / TYPES_FILE
     types = load_types(types_path, table) if types_path.exists() else None
     t2, types2 = with_measured(table, types, cells)
-    t2.meta["holdout_cells"].update(max_rank=int(max_rank), cells_file=str(cells_path))
+    from tables.default_table import repo_path
+
+    t2.meta["holdout_cells"].update(max_rank=int(max_rank), cells_file=repo_path(cells_path))
     save_table(t2, out_dir)
     if types2 is not None:
         save_types(types2, out_dir / TYPES_FILE)

@@ -52,7 +52,6 @@ def main(args) -> dict:
     import numpy as np
 
     from tables import bank_sources as bs
-    from tables.answer_bank import load_bank
     from tables.answer_table import bank_cells
     from tables.completion import MODELS, cross_validate, learning_curve, score
     from tables.embeddings import COMPLETION_SOURCE, ROOT as EMB_ROOT, load_embeddings
@@ -60,20 +59,18 @@ def main(args) -> dict:
     from tables.question_bank import question_bank
 
     root = Path(args.bank_root) if args.bank_root else bs.ROOT
-    main_name = bs.make_job(bs.MAIN, root=root).source
-    others = [s for s in bs.table_sources(root) if s != main_name]
+    main_name, others, banks, cals = bs.table_banks(root)
     nat = question_bank(kinds=("natural",))
     qids = nat["id"].tolist()
     names, Z = load_embeddings(Path(args.embeddings) if args.embeddings else EMB_ROOT / COMPLETION_SOURCE)
     zrow = {k: i for i, k in enumerate(names)}
-    main = load_bank(root / main_name)
-    cal_main = bs.calibration(main_name, root=root)
+    main, cal_main = banks[main_name], cals[main_name]
     kws = [k for k in main.keywords if k in zrow]
     S_main, n_main = bank_cells(kws, qids, [(main, cal_main)])
     full = ~np.isnan(S_main).any(axis=1)
     kws = [k for k, f in zip(kws, full) if f]
     X = Z[[zrow[k] for k in kws]]
-    sources = [(main, cal_main)] + [(load_bank(root / s), bs.calibration(s, root=root)) for s in others]
+    sources = [(banks[s], cals[s]) for s in banks]             # main source first
     Y, _ = bank_cells(kws, qids, sources)                       # averaged over prompt styles where scored
     labels = (S_main[full] >= 0.5).astype(float)                # held-out answers: the main prompt's
     Model = MODELS[args.model]
@@ -92,8 +89,7 @@ def main(args) -> dict:
     if Path(args.knowledge, "P.npy").exists():
         out["knowledge_baseline"] = knowledge_baseline(args.knowledge, kws, nat, res["oof"], labels)
     if others:
-        other = load_bank(root / others[0])
-        cal_o = bs.calibration(others[0], root=root)
+        other, cal_o = banks[others[0]], cals[others[0]]
         So, no = bank_cells(kws, qids, [(other, cal_o)])
         m = no > 0
         if m.any():

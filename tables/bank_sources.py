@@ -68,6 +68,26 @@ def table_sources(root=None) -> list[str]:
     return [s for s in list_sources(_root(root)) if s not in skip]
 
 
+def table_banks(root=None, main_source: str | None = None, other_sources: list[str] | None = None,
+                bank_keywords: int | None = None):
+    """The sources a table is built from, loaded with their check-set calibrations.
+
+    ``main_source``: the main preset's source unless given; ``other_sources``: the rest of
+    :func:`table_sources` unless given (in its order; the first is the softness floor's second
+    prompt); ``bank_keywords``: keep the main bank's first N keywords (the bank as it stood at N).
+    Returns ``(main_source, other_sources, banks, calibrations)``; ``banks`` and ``calibrations``
+    map source name -> AnswerBank / Platt calibration (or None), main source first."""
+    r = _root(root)
+    main_source = main_source or make_job(MAIN, root=r).source
+    if other_sources is None:
+        other_sources = [s for s in table_sources(r) if s != main_source]
+    banks = {s: load_bank(r / s) for s in [main_source, *other_sources]}
+    if bank_keywords is not None:
+        banks[main_source] = banks[main_source].head(bank_keywords)
+    cals = {s: calibration(s, root=r) for s in banks}
+    return main_source, list(other_sources), banks, cals
+
+
 def _root(root) -> Path:
     return Path(root) if root is not None else ROOT
 

@@ -334,9 +334,7 @@ def build_default_table(n_keywords: int = 12000, *, bank_root=None, embeddings_d
     from tables.question_bank import question_bank
 
     bank_root = Path(bank_root) if bank_root else bs.ROOT
-    main_source = main_source or bs.make_job(bs.MAIN, root=bank_root).source
-    other_sources = other_sources if other_sources is not None else [
-        s for s in bs.table_sources(bank_root) if s != main_source]
+    main_source, other_sources, banks, cals = bs.table_banks(bank_root, main_source, other_sources, bank_keywords)
     rep = {"n_keywords": n_keywords, "main_source": main_source, "other_sources": other_sources}
 
     # 1-2. things with an embedding, learned prior
@@ -359,11 +357,7 @@ def build_default_table(n_keywords: int = 12000, *, bank_root=None, embeddings_d
     # 4. natural questions
     nat = question_bank(kinds=("natural",))
     qids = nat["id"].tolist()
-    banks = {s: load_bank(bank_root / s) for s in [main_source, *other_sources]}
-    if bank_keywords is not None:
-        banks[main_source] = banks[main_source].head(bank_keywords)
     rep["bank_keywords"] = len(banks[main_source].keywords)
-    cals = {s: bs.calibration(s, root=bank_root) for s in banks}
     sources = [(banks[s], cals[s]) for s in banks]
     main = banks[main_source]
     train_kw = [k for k in main.keywords if k in zrow]

@@ -205,7 +205,8 @@ def test_equal_rate_answers_and_compare():
     assert per.loc["q1", "cells"] == 2 and per["agreement"].eq(1.0).all()
 
 
-def test_status_counts_sources(tmp_path, monkeypatch):
+def _two_sources(tmp_path, monkeypatch):
+    """A bank root with the main source (7 keywords) and the chat source (its first 3), fake answers."""
     import tables.bank_sources as bs
 
     pd.DataFrame({"keyword": KEYWORDS}).to_csv(tmp_path / "keywords.csv", index=False)
@@ -221,11 +222,30 @@ def test_status_counts_sources(tmp_path, monkeypatch):
     for j, name in ((main, main.source), (second, second.source)):
         j.spec = spec(name=name)
         run_job(j, progress=False)
+    return main, second
+
+
+def test_status_counts_sources(tmp_path, monkeypatch):
+    main, second = _two_sources(tmp_path, monkeypatch)
     st = status(root=tmp_path)
     assert st["questions_natural"] == 3 and st["sources"] == 2
     assert st["keywords"] == 7 and st["cells"] == 21
     assert st["cross_prompt_agreement"] == 1.0  # the same fake answers under two names
     assert st["agreement"][second.source]["cells"] == 9
+
+
+def test_table_banks_main_first_and_cut(tmp_path, monkeypatch):
+    import tables.bank_sources as bs
+
+    main, second = _two_sources(tmp_path, monkeypatch)
+    name, others, banks, cals = bs.table_banks(tmp_path, bank_keywords=4)
+    assert name == main.source and others == [second.source]
+    assert list(banks) == [main.source, second.source]          # main first: the floor's pair order
+    assert banks[main.source].keywords == KEYWORDS[:4] and banks[second.source].keywords == KEYWORDS[:3]
+    assert cals == {main.source: None, second.source: None}     # no check-set scores committed here
+    name, others, banks, _ = bs.table_banks(tmp_path, main_source=second.source)
+    assert name == second.source and others == [main.source] and banks[main.source].keywords == KEYWORDS
+    assert bs.table_banks(tmp_path, other_sources=[])[1] == []
 
 
 def test_select_keeps_questions_in_order():

@@ -9,7 +9,6 @@ from scipy.optimize import minimize
 from scipy.stats import spearmanr
 sys.path.insert(0, ".")
 from tables import bank_sources as bs
-from tables.answer_bank import load_bank
 from tables.completion import KernelCompletion, keyword_folds, auc, log_loss, logit, sigmoid
 from tables.default_table import bank_training
 from tables.question_bank import question_bank
@@ -18,11 +17,7 @@ from pathlib import Path
 
 SHRINK = float(sys.argv[1]) if len(sys.argv) > 1 else 30.0   # pseudo-cells pulling (a, b) to (1, 0)
 nat = question_bank(kinds=("natural",)); qids = nat["id"].tolist(); qtext = dict(zip(nat.text, nat.id))
-main_s = bs.make_job(bs.MAIN).source
-others = [s for s in bs.table_sources() if s != main_s]
-banks = {s: load_bank(bs.ROOT / s) for s in [main_s, *others]}
-banks[main_s] = banks[main_s].head(620)
-cals = {s: bs.calibration(s) for s in banks}
+main_s, others, banks, cals = bs.table_banks(bank_keywords=620)
 sources = [(banks[s], cals[s]) for s in banks]
 names, Z = load_embeddings(Path("tables/embeddings/qwen1.5b-facts")); zrow = {k: i for i, k in enumerate(names)}
 train_kw = [k for k in banks[main_s].keywords if k in zrow]

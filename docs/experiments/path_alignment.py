@@ -30,7 +30,6 @@ from tables import bank_sources as bs  # noqa: E402
 
 table_dir = Path(sys.argv[1])
 games_csv = sys.argv[2] if len(sys.argv) > 2 else None
-meta = json.loads((table_dir / "meta.json").read_text()) if (table_dir / "meta.json").exists() else {}
 n_path = int(sys.argv[3]) if len(sys.argv) > 3 else None
 
 table = load_table(table_dir)
@@ -103,6 +102,8 @@ if games_csv:
         print(f"  live, {'in the table' if used else 'predicted'}, rounds {5 * b + 1}-{5 * b + 5}: {m}/{n} = {m / max(n, 1):.3f}")
     for (pb, used), (m, n) in by_pick.items():
         print(f"  live, picked by {pb}, {'in the table' if used else 'not in the table (predicted)'}: {m}/{n} = {m / max(n, 1):.3f}")
-    m = sum(v[0] for v in by_round.values())
-    n = sum(v[1] for v in by_round.values())
-    print(f"  live, all: {m}/{n} = {m / max(n, 1):.3f} ({g['keyword'].isin(pk).sum()} games)")
+    for used in (True, False):
+        m = sum(v[0] for (u, _), v in by_round.items() if u == used)
+        n = sum(v[1] for (u, _), v in by_round.items() if u == used)
+        games = g["keyword"].isin(in_tab if used else pk - in_tab).sum()
+        print(f"  live, {'in the table' if used else 'predicted'}, all: {m}/{n} = {m / max(n, 1):.3f} ({games} games)")

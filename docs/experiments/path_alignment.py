@@ -27,6 +27,7 @@ from planner.table import load_table  # noqa: E402
 from planner.tree import load_tree  # noqa: E402
 from planner.types import table_types  # noqa: E402
 from tables import bank_sources as bs  # noqa: E402
+from tables.answer_bank import read_bank_keywords, read_shard  # noqa: E402
 
 table_dir = Path(sys.argv[1])
 games_csv = sys.argv[2] if len(sys.argv) > 2 else None
@@ -40,11 +41,11 @@ natural = set(table.questions.loc[table.questions["kind"] == "natural", "text"])
 
 # measured path cells, by block, with the table that picked the block
 src = bs.ROOT / bs.path_source()
-listed = pd.read_csv(src / "keywords.csv")["keyword"].tolist()
+listed = read_bank_keywords(src / "keywords.csv")["keyword"].tolist()
 measured = collections.defaultdict(set)
 picked_by = {}
 for f in sorted((src / "shards").glob("*.npz")):
-    z = np.load(f, allow_pickle=False)
+    z = read_shard(f)
     pb = json.loads(str(z["picked_by"]))["table"][:8]
     for k, q in zip(z["keywords"].tolist(), z["qids"].tolist()):
         measured[k].add(q)
@@ -69,13 +70,11 @@ order = []
 for k in path_kw:
     if picked_by[k] not in order:
         order.append(picked_by[k])
-tot = [0, 0]
 for pb in order:
     m, n = by_group[pb]
-    tot[0] += m
-    tot[1] += n
     print(f"  self-play, picked by {pb}: {m}/{n} = {m / max(n, 1):.3f} of natural questions asked are measured")
-print(f"  self-play, all: {tot[0]}/{tot[1]} = {tot[0] / max(tot[1], 1):.3f}")
+m, n = np.sum(list(by_group.values()), axis=0)
+print(f"  self-play, all: {m}/{n} = {m / max(n, 1):.3f}")
 
 # 2. live games
 if games_csv:

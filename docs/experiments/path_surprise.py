@@ -14,11 +14,14 @@ With BASE_DIR (the same table built with no path cells, `--path-keywords 0`), th
 asked are also scored against BASE's predicted cell for the same thing and question: the same
 answers, the same cells, measured against predicted; and every recorded `kaggle` reply of
 docs/live_answers.csv on those things (not only the questions TABLE's games asked) the same way
-(planner.evaluation.cell_calibration: AUC, log-loss, share on the other side of 0.5).
+(planner.evaluation.cell_calibration: AUC, log-loss, share on the other side of 0.5), beside the
+same replies on the bank's things TABLE holds (its first `bank_keywords` of the bank's list: cells
+averaged over the bank's two prompts, against the path cells' one).
 
     python docs/experiments/path_surprise.py TABLE_DIR GAMES_CSV [N_PATH [BASE_DIR]]
 """
 import collections
+import json
 import sys
 from pathlib import Path
 
@@ -107,3 +110,12 @@ if base is not None:
         c = cell_calibration(both[col_p], both["answer"])
         print(f"  every recorded kaggle reply at a measured cell, {name}: n {c['n']}, AUC {c['auc']:.3f}, "
               f"log-loss {c['log_loss']:.3f}, other side {c['other_side']:.3f}, yes {c['yes_rate']:.3f} mean p {c['mean_p']:.3f}")
+    n_bank = json.loads((table_dir / "meta.json").read_text())["report"]["bank_keywords"]
+    bank = read_bank_keywords(bs.ROOT / "keywords.csv")["keyword"].tolist()[:n_bank]
+    rep = pd.read_csv("docs/live_answers.csv")
+    c = reply_cells(table, rep[(rep["prompt"] == "kaggle") & rep["keyword"].isin(bank)])
+    c = c[c["kind"] == "natural"]
+    c = cell_calibration(c["p"], c["answer"])
+    print(f"  every recorded kaggle reply on the {n_bank} bank things, TABLE's bank cells: n {c['n']}, AUC {c['auc']:.3f}, "
+          f"log-loss {c['log_loss']:.3f}, other side {c['other_side']:.3f}, yes {c['yes_rate']:.3f} mean p {c['mean_p']:.3f}")
+    print("    by cell bin [lo, hi, n, mean p, yes rate]:", c["bins"])

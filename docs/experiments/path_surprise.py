@@ -32,7 +32,8 @@ sys.path.insert(0, ".")
 from planner.evaluation import parse_transcript  # noqa: E402
 from planner.table import load_table  # noqa: E402
 from tables import bank_sources as bs  # noqa: E402
-from tables.answer_bank import read_bank_keywords, read_shard  # noqa: E402
+from planner.evaluation import cell_calibration, reply_cells  # noqa: E402
+from tables.answer_bank import load_bank, read_bank_keywords  # noqa: E402
 
 table_dir = Path(sys.argv[1])
 games = pd.read_csv(sys.argv[2])
@@ -41,18 +42,13 @@ games = games[games["table"] == str(table_dir)] if "table" in games else games
 P = np.asarray(table.P, dtype=np.float64)
 row = {k: i for i, k in enumerate(table.names)}
 col = {t: j for j, t in enumerate(table.questions["text"])}
-qid = dict(zip(table.questions["text"], table.questions["id"].astype(str)))
 natural = set(table.questions.loc[table.questions["kind"] == "natural", "text"])
 
 src = bs.ROOT / bs.path_source()
 listed = read_bank_keywords(src / "keywords.csv")["keyword"].tolist()
-measured = collections.defaultdict(set)
-for f in sorted((src / "shards").glob("*.npz")):
-    z = read_shard(f)
-    for k, q in zip(z["keywords"].tolist(), z["qids"].tolist()):
-        measured[k].add(q)
+measured = ~np.isnan(load_bank(src).grid(table.names, table.questions["id"].astype(str).tolist()))   # (K, Q) path cells
 n_path = int(sys.argv[3]) if len(sys.argv) > 3 else len(listed)
-in_table = {k for k in listed[:n_path] if k in measured and k in row}
+in_table = {k for k in listed[:n_path] if k in row and measured[row[k]].any()}
 base = load_table(sys.argv[4]) if len(sys.argv) > 4 else None
 if base is not None:
     assert list(base.questions["text"]) == list(table.questions["text"]), "BASE asks other questions"
@@ -71,10 +67,10 @@ for g in games.itertuples(index=False):
         if text not in natural or ans is None:
             continue
         p = min(max(P[i, col[text]], 1e-6), 1 - 1e-6)
-        m = qid[text] in measured[g.keyword]
-        s = stats[(bool(g.solved), m)]
-        s += (1, (p > 0.5) != ans, -np.log2(p if ans else 1 - p))
-        bits[m] += -np.log2(p if ans else 1 - p)
+        m = bool(measured[i, col[text]])
+        surprise = -np.log2(p if ans else 1 - p)
+        stats[(bool(g.solved), m)] += (1, (p > 0.5) != ans, surprise)
+        bits[m] += surprise
         if base is not None and m and g.keyword in brow:
             pb = min(max(PB[brow[g.keyword], col[text]], 1e-6), 1 - 1e-6)
             paired[bool(g.solved)] += (1, (pb > 0.5) != ans, -np.log2(pb if ans else 1 - pb))
@@ -97,14 +93,11 @@ if base is not None:
         n, d, b = paired[solved]
         print(f"  {'solved' if solved else 'lost  '} games, the same measured cells as BASE {base.hash[:8]} predicts them: "
               f"{int(n)} answers, hard disagreement {d / max(n, 1):.3f}, surprise {b / max(n, 1):.3f} bits an answer")
-    from planner.evaluation import cell_calibration, reply_cells
-
-    rep = pd.read_csv("docs/live_answers.csv")
-    rep = rep[(rep["prompt"] == "kaggle") & rep["keyword"].isin(in_table)]
-    a, b = reply_cells(table, rep), reply_cells(base, rep)
-    both = a.merge(b, on=["keyword", "q"], suffixes=("", "_base"))
-    texts = table.questions["text"].to_numpy()[both["q"].to_numpy()]
-    is_measured = np.array([qid[t] in measured[k] for k, t in zip(both["keyword"], texts)], dtype=bool)
+    replies = pd.read_csv("docs/live_answers.csv")
+    replies = replies[replies["prompt"] == "kaggle"]
+    rep = replies[replies["keyword"].isin(in_table)]
+    both = reply_cells(table, rep).merge(reply_cells(base, rep), on=["keyword", "q"], suffixes=("", "_base"))
+    is_measured = measured[[row[k] for k in both["keyword"]], both["q"].to_numpy()]
     both = both[(both["kind"] == "natural").to_numpy() & is_measured]
     for name, col_p in (("measured (TABLE)", "p"), ("predicted (BASE)", "p_base")):
         c = cell_calibration(both[col_p], both["answer"])
@@ -112,8 +105,7 @@ if base is not None:
               f"log-loss {c['log_loss']:.3f}, other side {c['other_side']:.3f}, yes {c['yes_rate']:.3f} mean p {c['mean_p']:.3f}")
     n_bank = json.loads((table_dir / "meta.json").read_text())["report"]["bank_keywords"]
     bank = read_bank_keywords(bs.ROOT / "keywords.csv")["keyword"].tolist()[:n_bank]
-    rep = pd.read_csv("docs/live_answers.csv")
-    c = reply_cells(table, rep[(rep["prompt"] == "kaggle") & rep["keyword"].isin(bank)])
+    c = reply_cells(table, replies[replies["keyword"].isin(bank)])
     c = c[c["kind"] == "natural"]
     c = cell_calibration(c["p"], c["answer"])
     print(f"  every recorded kaggle reply on the {n_bank} bank things, TABLE's bank cells: n {c['n']}, AUC {c['auc']:.3f}, "

@@ -29,11 +29,18 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, ".")
-from planner.evaluation import parse_transcript  # noqa: E402
+from planner.evaluation import cell_calibration, parse_transcript, reply_cells  # noqa: E402
 from planner.table import load_table  # noqa: E402
 from tables import bank_sources as bs  # noqa: E402
-from planner.evaluation import cell_calibration, reply_cells  # noqa: E402
 from tables.answer_bank import load_bank, read_bank_keywords  # noqa: E402
+
+
+
+def scored(p: float, ans: bool) -> tuple:
+    """(1, hard disagreement, surprise in bits) of answer ``ans`` at a cell ``p`` (clipped to 1e-6)."""
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return 1, (p > 0.5) != ans, -np.log2(p if ans else 1 - p)
+
 
 table_dir = Path(sys.argv[1])
 games = pd.read_csv(sys.argv[2])
@@ -66,14 +73,12 @@ for g in games.itertuples(index=False):
     for text, ans, _ in parse_transcript(g.transcript):
         if text not in natural or ans is None:
             continue
-        p = min(max(P[i, col[text]], 1e-6), 1 - 1e-6)
         m = bool(measured[i, col[text]])
-        surprise = -np.log2(p if ans else 1 - p)
-        stats[(bool(g.solved), m)] += (1, (p > 0.5) != ans, surprise)
-        bits[m] += surprise
+        s = scored(P[i, col[text]], ans)
+        stats[(bool(g.solved), m)] += s
+        bits[m] += s[2]
         if base is not None and m and g.keyword in brow:
-            pb = min(max(PB[brow[g.keyword], col[text]], 1e-6), 1 - 1e-6)
-            paired[bool(g.solved)] += (1, (pb > 0.5) != ans, -np.log2(pb if ans else 1 - pb))
+            paired[bool(g.solved)] += scored(PB[brow[g.keyword], col[text]], ans)
     per_game.append((bool(g.solved), bits[True], bits[False]))
 
 print(f"table {table.hash[:8]}: {len(per_game)} live games on {len(in_table)} path things it holds measured")

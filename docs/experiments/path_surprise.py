@@ -35,7 +35,6 @@ from tables import bank_sources as bs  # noqa: E402
 from tables.answer_bank import load_bank, read_bank_keywords  # noqa: E402
 
 
-
 def scored(p: float, ans: bool) -> tuple:
     """(1, hard disagreement, surprise in bits) of answer ``ans`` at a cell ``p`` (clipped to 1e-6)."""
     p = min(max(p, 1e-6), 1 - 1e-6)

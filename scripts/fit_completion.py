@@ -49,30 +49,18 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def main(args) -> dict:
-    import numpy as np
-
     from tables import bank_sources as bs
     from tables.answer_table import bank_cells
     from tables.completion import MODELS, cross_validate, learning_curve, score
-    from tables.embeddings import COMPLETION_SOURCE, ROOT as EMB_ROOT, load_embeddings
+    from tables.cross_prompt import main_prompt_cells, other_prompt_cells
     from tables.noise import auc
-    from tables.question_bank import question_bank
 
-    root = Path(args.bank_root) if args.bank_root else bs.ROOT
-    main_name, others, banks, cals = bs.table_banks(root)
-    nat = question_bank(kinds=("natural",))
-    qids = nat["id"].tolist()
-    names, Z = load_embeddings(Path(args.embeddings) if args.embeddings else EMB_ROOT / COMPLETION_SOURCE)
-    zrow = {k: i for i, k in enumerate(names)}
-    main, cal_main = banks[main_name], cals[main_name]
-    kws = [k for k in main.keywords if k in zrow]
-    S_main, n_main = bank_cells(kws, qids, [(main, cal_main)])
-    full = ~np.isnan(S_main).any(axis=1)
-    kws = [k for k, f in zip(kws, full) if f]
-    X = Z[[zrow[k] for k in kws]]
-    sources = [(banks[s], cals[s]) for s in banks]             # main source first
+    cells = main_prompt_cells(args.bank_root, args.embeddings)
+    main_name, nat, qids, kws, X = cells.source, cells.questions, cells.qids, cells.keywords, cells.X
+    main, cal_main = cells.banks[main_name], cells.cals[main_name]
+    sources = [(cells.banks[s], cells.cals[s]) for s in cells.banks]     # main source first
     Y, _ = bank_cells(kws, qids, sources)                       # averaged over prompt styles where scored
-    labels = (S_main[full] >= 0.5).astype(float)                # held-out answers: the main prompt's
+    labels = (cells.S >= 0.5).astype(float)                     # held-out answers: the main prompt's
     Model = MODELS[args.model]
     if args.kernel_taus is not None and args.model != "kernel":
         raise SystemExit(f"--kernel-taus applies to --model kernel, not {args.model!r}")
@@ -88,18 +76,16 @@ def main(args) -> dict:
                                                labels=labels)
     if Path(args.knowledge, "P.npy").exists():
         out["knowledge_baseline"] = knowledge_baseline(args.knowledge, kws, nat, res["oof"], labels)
-    if others:
-        other, cal_o = banks[others[0]], cals[others[0]]
-        So, no = bank_cells(kws, qids, [(other, cal_o)])
-        m = no > 0
+    if cells.others:
+        So, m = other_prompt_cells(cells)
         if m.any():
             # completion trained on the main prompt alone, out of fold, against the other prompt's answers
-            res_main = cross_validate(factory, X, S_main[full], folds=args.folds, seed=args.seed)
+            res_main = cross_validate(factory, X, cells.S, folds=args.folds, seed=args.seed)
             yo = (So[m] >= 0.5).astype(int)
-            c = bs.compare_banks(main, other)
-            out["cross_prompt"] = {"other_source": others[0], "cells": int(m.sum()),
+            c = bs.compare_banks(main, cells.banks[cells.others[0]])
+            out["cross_prompt"] = {"other_source": cells.others[0], "cells": int(m.sum()),
                                    "agreement_equal_rate": c["agreement_equal_rate"],
-                                   "real_cells_auc": float(auc(S_main[full][m], yo)),
+                                   "real_cells_auc": float(auc(cells.S[m], yo)),
                                    "completion_auc": float(auc(res_main["oof"][m], yo))}
             rows = m.all(axis=1)                                # keywords the other prompt answered fully
             if rows.sum() >= 2:

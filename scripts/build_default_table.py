@@ -48,6 +48,9 @@ def make_parser() -> argparse.ArgumentParser:
                    help="--bias-types: each type also gets its source's yes-bias per question")
     p.add_argument("--path-keywords", type=int, default=None, metavar="N",
                    help="put in the path cells of the path source's first N keywords (tables/path_cells.py; default none)")
+    p.add_argument("--path-rows", action="store_true",
+                   help="the path cells also train the completion, each question on the rows that measured it "
+                        "(tables/path_completion.py; needs --path-keywords; docs/default_table.md section 33)")
     p.add_argument("--shift-types", default=None, metavar="S1,S2,...",
                    help="answerer types along this grid of yes-bias shifts in logits, e.g. -2,0,2,4 (0 = the table; "
                         "tables/bias_types.py shift_types, docs/default_table.md 25)")
@@ -140,7 +143,8 @@ def main(args) -> dict:
               truthful_weight=args.truthful_weight, bias_types=args.bias_types,
               per_question_bias=args.per_question_bias, soft_completion=args.soft_completion,
               bank_keywords=args.bank_keywords, completion_params=completion_params(args),
-              shifts=shift_grid(args), shift_center_weight=args.shift_center_weight, path_keywords=args.path_keywords)
+              shifts=shift_grid(args), shift_center_weight=args.shift_center_weight, path_keywords=args.path_keywords,
+              path_rows=args.path_rows)
     if args.sweep:
         from planner.analysis import analyze
         from planner.tree import QuestionTree

@@ -310,7 +310,7 @@ def build_default_table(n_keywords: int = 12000, *, bank_root=None, embeddings_d
                         unseen: bool = True, truthful_weight: float = 0.0, bias_types: bool = False, per_question_bias: bool = False,
                         soft_completion: bool = False, completion_embeddings=None, bank_keywords: int | None = None,
                         completion_params: dict | None = None, shifts=None, shift_center_weight: float = 0.5,
-                        path_keywords: int | None = None, progress=print):
+                        path_keywords: int | None = None, path_rows: bool = False, progress=print):
     """(Table, AnswererTypes, report dict). See the module docstring.
 
     ``embeddings_dir``: the keyword embeddings the prior is learned on (and, by default, the
@@ -322,13 +322,16 @@ def build_default_table(n_keywords: int = 12000, *, bank_root=None, embeddings_d
     ``shifts``: answerer types along this grid of yes-bias shifts (tables.bias_types.shift_types; 0,
     the table itself, gets ``shift_center_weight`` of the LLM types' weight); ``path_keywords``: the
     path cells (tables/path_cells.py) of the path source's first N keywords go into the table as the
-    main source's cells would (its calibration; never a completion training row); None: none."""
+    main source's cells would (its calibration); None: none. ``path_rows``: those path cells also train
+    the completion, each question on the rows that measured it (tables/path_completion.py; the kernel
+    completion only; docs/default_table.md section 33). The report's completion_cv is the bank rows'
+    model either way."""
     from functools import partial
 
     from planner.table import make_table
     from tables import bank_sources as bs
     from tables.answer_bank import load_bank
-    from tables.answer_table import (answerer_types, letter_columns, natural_columns,
+    from tables.answer_table import (answerer_types, bank_cells, letter_columns, natural_columns,
                                      question_floor)
     from tables.completion import MODELS, cross_validate
     from tables.question_bank import question_bank
@@ -370,7 +373,10 @@ def build_default_table(n_keywords: int = 12000, *, bank_root=None, embeddings_d
                         labels=labels)
     rep["completion_cv"] = {"model_name": completion, "keywords_cv": int(len(Xtr)),
                             **{k: cv[k] for k in ("model", "baseline")}, "by_kind": cv["by_kind"]}
-    model = Model(seed=seed).fit(Xtr, Ytr)
+    if path_rows and not (path_keywords and completion == "kernel"):
+        raise ValueError("path_rows needs path_keywords and the kernel completion")
+    if not path_rows:
+        model = Model(seed=seed).fit(Xtr, Ytr)
     if other_sources:
         per = bs.agreement_by_question(main.select(qids), banks[other_sources[0]].select(qids))
         floor = question_floor(per, qids, nat["topic"].tolist())
@@ -386,6 +392,16 @@ def build_default_table(n_keywords: int = 12000, *, bank_root=None, embeddings_d
         inside = [k for k in path.keywords if k in in_cut]
         rep["path_cells"] = {"source": path.source, "keywords": len(path.keywords), "in_cut": len(inside),
                              "cells": int((~np.isnan(path.grid(inside, qids))).sum())}
+    if path_rows:
+        from tables.path_completion import PathKernelCompletion
+
+        pk = [k for k in path.keywords if k in zrow]
+        Sp, _ = bank_cells(pk, qids, [(path, cals[main_source])])
+        model = PathKernelCompletion(seed=seed, **(completion_params or {})).fit(
+            np.vstack([Xtr, Z[[zrow[k] for k in pk]]]), np.vstack([Ytr, Sp]))
+        rep["completion_path_rows"] = {"keywords": model.n_partial_, "cells": int(np.isfinite(Sp).sum()),
+                                       "tau": float(model.tau_)}
+        progress(f"completion with path rows: {json.dumps(rep['completion_path_rows'])}")
     P_nat, origin = natural_columns(cut["keyword"].tolist(), qids, Zc, cell_sources, model, floor)
     rep["bank_cells_in_table"] = int(origin.sum())
     if soft_completion or bias_types:           # out-of-fold predictions, computed once for both

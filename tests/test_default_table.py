@@ -335,3 +335,17 @@ def test_path_keywords_put_the_path_cells_in_on_the_main_calibration(fake_data, 
     assert {(t.names[r], qids[c]) for r, c in changed} == {(k, q) for k, q, _ in cells[:3]}   # nothing else moved
     assert free[0] not in t.meta["refine"]["measured_keywords"]       # a partial row is not a measured keyword
     assert rep["completion_cv"]["keywords_cv"] == build_default_table(400, **kw)[2]["completion_cv"]["keywords_cv"]
+    # path_rows: the same path cells also train the completion; the measured cells stay as they are,
+    # the completion cells move (most on the questions the path rows measured; the rest through the
+    # model's one Platt map: tests/test_path_completion.py)
+    tr, _, rep_r = build_default_table(400, path_keywords=2, path_rows=True, **kw)
+    assert rep_r["completion_path_rows"]["keywords"] == 2 and rep_r["completion_path_rows"]["cells"] == 3
+    for k, q, _ in cells[:3]:
+        assert tr.P[row[k], qids.index(q)] == t.P[row[k], qids.index(q)]
+    nat = [c for c, q in enumerate(qids) if q.startswith("nat:")]
+    shift = np.abs(tr.P[:, nat] - t.P[:, nat]).mean(axis=0)
+    top = {qids[nat[c]] for c in np.argsort(-shift)[:3]}
+    assert top == {q for _, q, _ in cells[:3]}
+    assert np.array_equal(tr.P[:, len(nat):], t.P[:, len(nat):])     # letter questions untouched
+    with pytest.raises(ValueError, match="path_rows needs path_keywords"):
+        build_default_table(400, path_rows=True, **kw)

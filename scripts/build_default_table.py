@@ -50,7 +50,7 @@ def make_parser() -> argparse.ArgumentParser:
                    help="put in the path cells of the path source's first N keywords (tables/path_cells.py; default none)")
     p.add_argument("--path-rows", action="store_true",
                    help="the path cells also train the completion, each question on the rows that measured it "
-                        "(tables/path_completion.py; needs --path-keywords; docs/default_table.md section 33)")
+                        "(tables/path_completion.py; needs --path-keywords; docs/default_table.md section 34)")
     p.add_argument("--shift-types", default=None, metavar="S1,S2,...",
                    help="answerer types along this grid of yes-bias shifts in logits, e.g. -2,0,2,4 (0 = the table; "
                         "tables/bias_types.py shift_types, docs/default_table.md 25)")

@@ -324,7 +324,7 @@ def build_default_table(n_keywords: int = 12000, *, bank_root=None, embeddings_d
     path cells (tables/path_cells.py) of the path source's first N keywords go into the table as the
     main source's cells would (its calibration); None: none. ``path_rows``: those path cells also train
     the completion, each question on the rows that measured it (tables/path_completion.py; the kernel
-    completion only; docs/default_table.md section 33). The report's completion_cv is the bank rows'
+    completion only; docs/default_table.md section 34). The report's completion_cv is the bank rows'
     model either way."""
     from functools import partial
 
@@ -336,6 +336,8 @@ def build_default_table(n_keywords: int = 12000, *, bank_root=None, embeddings_d
     from tables.completion import MODELS, cross_validate
     from tables.question_bank import question_bank
 
+    if path_rows and not (path_keywords and completion == "kernel"):
+        raise ValueError("path_rows needs path_keywords and the kernel completion")
     bank_root = Path(bank_root) if bank_root else bs.ROOT
     main_source, other_sources, banks, cals = bs.table_banks(bank_root, main_source, other_sources, bank_keywords)
     rep = {"n_keywords": n_keywords, "main_source": main_source, "other_sources": other_sources}
@@ -373,8 +375,6 @@ def build_default_table(n_keywords: int = 12000, *, bank_root=None, embeddings_d
                         labels=labels)
     rep["completion_cv"] = {"model_name": completion, "keywords_cv": int(len(Xtr)),
                             **{k: cv[k] for k in ("model", "baseline")}, "by_kind": cv["by_kind"]}
-    if path_rows and not (path_keywords and completion == "kernel"):
-        raise ValueError("path_rows needs path_keywords and the kernel completion")
     if not path_rows:
         model = Model(seed=seed).fit(Xtr, Ytr)
     if other_sources:

@@ -5,7 +5,8 @@ and none to the rest. :class:`tables.completion.KernelCompletion` needs whole ro
 never taught it (docs/default_table.md section 27 filled their other cells with predictions, which
 taught nothing). Here every question is fitted on the rows that measured it: kernel ridge on the
 full rows plus the partial rows with that cell, at the kernel sharpness and per-question penalty
-GCV chooses on the full rows. docs/default_table.md section 33 measured what it buys.
+GCV chooses on the full rows. docs/default_table.md section 34 measured what it buys (better cells)
+and what it cost live (fewer games won: not the default; `build_default_table.py --path-rows`).
 
 The solve reuses one eigendecomposition of the full rows' kernel for every question and adds the
 partial rows that measured a question through the Schur complement of that block:

@@ -1,7 +1,7 @@
 """Ad hoc: path cells as training cells of the kernel completion, each question fitted on the rows
 that measured it (no filling), against the bank-only kernel at the same tau and per-question penalty.
 Tests: keyword-folded CV on the bank rows (path rows always in training) and the hold-out things'
-own path cells (docs/experiments/path_cells_holdout.csv; never trained on). docs/default_table.md 33.
+own path cells (docs/experiments/path_cells_holdout.csv; never trained on). docs/default_table.md 34.
 
     python docs/experiments/path_masked.py [N_PATH]
 """

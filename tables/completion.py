@@ -195,15 +195,22 @@ class KernelCompletion:
                 best = (score_, tau, dual, t_mean)
         return best[1], best[2], best[3]
 
-    def fit(self, X, Y) -> "KernelCompletion":
+    def _checked(self, X, Y, missing: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """X, Y as float arrays, or ValueError: shapes, Y in [0, 1] (NaN allowed with ``missing``), taus."""
         X = np.asarray(X, dtype=np.float64)
         Y = np.asarray(Y, dtype=np.float64)
         if X.ndim != 2 or Y.ndim != 2 or X.shape[0] != Y.shape[0]:
             raise ValueError(f"need X (n, F) and Y (n, Q) with the same n; got {X.shape} and {Y.shape}")
-        if not (np.isfinite(Y).all() and (Y >= 0).all() and (Y <= 1).all()):
-            raise ValueError("Y must be finite probabilities in [0, 1] (fill or drop unscored cells first)")
+        y = Y[~np.isnan(Y)] if missing else Y
+        if not (np.isfinite(y).all() and (y >= 0).all() and (y <= 1).all()):
+            raise ValueError("Y must hold probabilities in [0, 1] or NaN (not measured)" if missing else
+                             "Y must be finite probabilities in [0, 1] (fill or drop unscored cells first)")
         if len(self.taus) == 0 or min(self.taus) <= 0:
             raise ValueError(f"taus must be a non-empty grid of kernel sharpness values > 0, got {tuple(self.taus)}")
+        return X, Y
+
+    def fit(self, X, Y) -> "KernelCompletion":
+        X, Y = self._checked(X, Y)
         self.X_ = self._unit(X)
         T = logit(Y)
         self.tau_, self.dual_, self.intercept_ = self._fit_dual(self.X_, T)

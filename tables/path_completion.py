@@ -82,15 +82,8 @@ class PathKernelCompletion(KernelCompletion):
     """
 
     def fit(self, X, Y) -> "PathKernelCompletion":
-        X = np.asarray(X, dtype=np.float64)
-        Y = np.asarray(Y, dtype=np.float64)
-        if X.ndim != 2 or Y.ndim != 2 or X.shape[0] != Y.shape[0]:
-            raise ValueError(f"need X (n, F) and Y (n, Q) with the same n; got {X.shape} and {Y.shape}")
+        X, Y = self._checked(X, Y, missing=True)
         seen = ~np.isnan(Y)
-        if not (np.isfinite(Y[seen]).all() and (Y[seen] >= 0).all() and (Y[seen] <= 1).all()):
-            raise ValueError("Y must hold probabilities in [0, 1] or NaN (not measured)")
-        if len(self.taus) == 0 or min(self.taus) <= 0:
-            raise ValueError(f"taus must be a non-empty grid of kernel sharpness values > 0, got {tuple(self.taus)}")
         full = seen.all(axis=1)
         part = seen.any(axis=1) & ~full
         if full.sum() < 2:

@@ -90,3 +90,5 @@ def test_bad_input_is_refused():
         PathKernelCompletion().fit(X, Yb)
     with pytest.raises(ValueError, match="same n"):
         PathKernelCompletion().fit(X[:5], Y)
+    with pytest.raises(ValueError, match=r"taus must be .* > 0"):
+        PathKernelCompletion(taus=(0.0,)).fit(X, Y)

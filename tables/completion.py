@@ -174,7 +174,8 @@ class KernelCompletion:
         return X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
 
     def _fit_dual(self, Xu, T, taus=None):
-        """(tau, dual coefficients (n, Q), intercept (Q,)) by GCV on training rows Xu (unit), T logits."""
+        """(tau, dual coefficients (n, Q), intercept (Q,), penalty per question (Q,)) by GCV on training
+        rows Xu (unit), T logits."""
         t_mean = T.mean(0)
         Tc = T - t_mean
         alphas = np.asarray(self.alphas, dtype=np.float64)
@@ -192,8 +193,8 @@ class KernelCompletion:
                 lam = alphas[a]                                        # (Q,)
                 UtT = U.T @ Tc                                         # (n, Q)
                 dual = U @ (UtT / (ev[:, None] + lam[None, :]))        # (n, Q): (K + lam I)^-1 Tc per column
-                best = (score_, tau, dual, t_mean)
-        return best[1], best[2], best[3]
+                best = (score_, tau, dual, t_mean, lam)
+        return best[1:]
 
     def _checked(self, X, Y, missing: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """X, Y as float arrays, or ValueError: shapes, Y in [0, 1] (NaN allowed with ``missing``), taus."""
@@ -213,12 +214,12 @@ class KernelCompletion:
         X, Y = self._checked(X, Y)
         self.X_ = self._unit(X)
         T = logit(Y)
-        self.tau_, self.dual_, self.intercept_ = self._fit_dual(self.X_, T)
+        self.tau_, self.dual_, self.intercept_, _ = self._fit_dual(self.X_, T)
         self.platt_ = (1.0, 0.0)
         if self.calibrate_folds and X.shape[0] >= 2 * self.calibrate_folds:
             oof = np.empty_like(Y)
             for tr, te in keyword_folds(X.shape[0], self.calibrate_folds, self.seed):
-                tau, dual, b = self._fit_dual(self.X_[tr], T[tr], taus=(self.tau_,))
+                tau, dual, b, _ = self._fit_dual(self.X_[tr], T[tr], taus=(self.tau_,))
                 oof[te] = np.exp(tau * (self.X_[te] @ self.X_[tr].T - 1.0)) @ dual + b
             self.platt_ = fit_platt(sigmoid(oof).ravel(), (Y >= 0.5).ravel().astype(float))
         self.n_features_in_ = X.shape[1]

@@ -21,17 +21,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve
 
-from tables.completion import KernelCompletion, gcv_errors, keyword_folds, logit, sigmoid
+from tables.completion import KernelCompletion, keyword_folds, logit, sigmoid
 from tables.noise import fit_platt
-
-
-def question_penalties(Uf, Tf, tau: float, alphas) -> np.ndarray:
-    """(Q,) the GCV penalty of each question on the full rows: Uf (n, F) unit features, Tf (n, Q)
-    logits, kernel exp(tau (cos - 1))."""
-    ev, U = np.linalg.eigh(np.exp(tau * (Uf @ Uf.T - 1.0)))
-    alphas = np.asarray(alphas, dtype=np.float64)
-    errs = gcv_errors(U, np.sqrt(np.maximum(ev, 0.0)), Tf - Tf.mean(0), alphas)   # (A, Q)
-    return alphas[np.argmin(errs, axis=0)]
 
 
 def masked_dual(Uf, Tf, Up, Tp, tau: float, lam) -> tuple[np.ndarray, np.ndarray]:
@@ -91,8 +82,7 @@ class PathKernelCompletion(KernelCompletion):
         Uf, Up = self._unit(X[full]), self._unit(X[part])
         Tf = logit(Y[full])
         Tp = np.where(seen[part], logit(np.where(seen[part], Y[part], 0.5)), np.nan)
-        self.tau_ = self._fit_dual(Uf, Tf)[0]
-        self.lam_ = question_penalties(Uf, Tf, self.tau_, self.alphas)
+        self.tau_, _, _, self.lam_ = self._fit_dual(Uf, Tf)               # tau and penalties: the full rows' GCV
         self.dual_, self.intercept_ = masked_dual(Uf, Tf, Up, Tp, self.tau_, self.lam_)
         self.X_ = np.vstack([Uf, Up])
         self.n_full_, self.n_partial_ = int(full.sum()), int(part.sum())
@@ -100,7 +90,7 @@ class PathKernelCompletion(KernelCompletion):
         if self.calibrate_folds and self.n_full_ >= 2 * self.calibrate_folds:
             oof = np.empty_like(Tf)
             for tr, te in keyword_folds(self.n_full_, self.calibrate_folds, self.seed):
-                lam = question_penalties(Uf[tr], Tf[tr], self.tau_, self.alphas)
+                lam = self._fit_dual(Uf[tr], Tf[tr], taus=(self.tau_,))[3]
                 dual, b = masked_dual(Uf[tr], Tf[tr], Up, Tp, self.tau_, lam)
                 oof[te] = np.exp(self.tau_ * (Uf[te] @ np.vstack([Uf[tr], Up]).T - 1.0)) @ dual + b
             self.platt_ = fit_platt(sigmoid(oof).ravel(), (Y[full] >= 0.5).ravel().astype(float))

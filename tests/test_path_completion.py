@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from tables.completion import KernelCompletion, logit, per_question_auc
-from tables.path_completion import PathKernelCompletion, masked_dual, question_penalties
+from tables.path_completion import PathKernelCompletion, masked_dual
 from tests.test_completion import low_rank
 
 
@@ -35,11 +35,11 @@ def test_masked_dual_is_each_questions_ridge_on_its_own_rows():
         np.testing.assert_allclose(got, np.exp(2.0 * (Xq @ U.T - 1)) @ a + t.mean(), atol=1e-8)
 
 
-def test_question_penalties_are_the_kernels_own_gcv_choice():
+def test_penalties_are_the_kernels_own_gcv_choice():
     X, Y = low_rank(n=60, F=16, Q=8, seed=2)
     Uf, T = _unit(X), logit(Y)
     alphas = (0.01, 0.1, 1.0, 10.0)
-    lam = question_penalties(Uf, T, 2.0, alphas)
+    lam = PathKernelCompletion(taus=(2.0,), alphas=alphas, calibrate_folds=0).fit(X, Y).lam_
     m = KernelCompletion(taus=(2.0,), alphas=alphas, calibrate_folds=0).fit(X, Y)
     Kx = np.exp(2.0 * (Uf @ Uf.T - 1))
     for j in range(8):                                                # the dual KernelCompletion stores uses lam[j]
